@@ -1,0 +1,61 @@
+"""Activations by name, their derivatives, and DeepLift's rescale multiplier.
+
+The multiplier is the one number DeepLift's rescale rule (seed eq. 12) needs per neuron: how much
+the activation moved per unit of pre-activation on the way from the baseline to the input.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import torch
+
+__all__ = ["Activation", "ACTIVATIONS", "get_activation", "rescale_multiplier"]
+
+
+class Activation(NamedTuple):
+    """An elementwise activation ``fn`` and its derivative ``grad``."""
+
+    fn: Callable[[torch.Tensor], torch.Tensor]
+    grad: Callable[[torch.Tensor], torch.Tensor]
+
+
+def _tanh_grad(z: torch.Tensor) -> torch.Tensor:
+    return 1 - torch.tanh(z) ** 2
+
+
+def _sigmoid_grad(z: torch.Tensor) -> torch.Tensor:
+    s = torch.sigmoid(z)
+    return s * (1 - s)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "tanh": Activation(torch.tanh, _tanh_grad),
+    "sigmoid": Activation(torch.sigmoid, _sigmoid_grad),
+    "identity": Activation(lambda z: z, torch.ones_like),
+}
+
+
+def get_activation(name: str) -> Activation:
+    """Look up an activation by name: ``"tanh"``, ``"sigmoid"`` or ``"identity"``."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}"
+        ) from None
+
+
+def rescale_multiplier(act: Activation, z: torch.Tensor, z_b: torch.Tensor) -> torch.Tensor:
+    """DeepLift's rescale multiplier ``(act(z) - act(z_b)) / (z - z_b)`` (seed eq. 12), elementwise.
+
+    Shapes: ``z`` and ``z_b`` broadcast together; the result has their broadcast shape.
+
+    Where ``z == z_b`` the quotient is 0/0; its limit, the derivative ``act'(z)``, is used there
+    (captum and shap do the same below a small threshold). The secant is never evaluated at a zero
+    denominator, so the result is finite for finite inputs.
+    """
+    dz = z - z_b
+    same = dz == 0
+    secant = (act.fn(z) - act.fn(z_b)) / torch.where(same, torch.ones_like(dz), dz)
+    return torch.where(same, act.grad(z), secant)
