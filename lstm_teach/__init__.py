@@ -17,6 +17,7 @@ from .lrp import LSTMLRP
 from .lstm import ALIASES, GATES, LSTMTrace, LSTMWeights, lstm_forward, lstm_step
 from .models import LSTMClassifier
 from .products import PRODUCT_RULES, product_coefficient, shapley_product
+from .report import agreement, check_answer
 from .shapley import shapley_values
 from .timesteps import TimeStepShapley
 from .unrolled import UnrolledLSTM
@@ -24,7 +25,7 @@ from .unrolled import UnrolledLSTM
 __all__ = [
     "ALIASES", "GATES", "PRODUCT_RULES",
     "LSTMClassifier", "LSTMDeepLift", "LSTMLRP", "LSTMTrace", "LSTMWeights", "TimeStepShapley",
-    "UnrolledLSTM",
+    "UnrolledLSTM", "agreement", "check_answer",
     "dense_deeplift", "dense_lrp", "gate_deeplift", "gate_lrp", "get_activation", "lstm_forward",
     "lstm_step", "product_coefficient", "rescale_multiplier", "shapley_product", "shapley_values",
 ]
