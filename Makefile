@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv test book lab clean
+.PHONY: venv test book lab notebooks clean
 
 venv: $(STAMP)
 
@@ -19,7 +19,12 @@ $(STAMP): pyproject.toml
 # Unit tests, then every notebook re-executed by nbval and compared with its committed outputs.
 test: $(STAMP)
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=120 \
+		--nbval-sanitize-with notebooks/sanitize.cfg notebooks
+
+# Re-execute every notebook in place (after a package change), then `make test` checks them.
+notebooks: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9]*.ipynb
 
 book: $(STAMP)
 	$(BIN)/python book/build.py
