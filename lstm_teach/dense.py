@@ -22,10 +22,12 @@ def _check_layer(x, weight, bias):
     check_shape("x", x, f"(..., I) with I = {weight.shape[1]}", x.dim() >= 1 and x.shape[-1] == weight.shape[1])
     check_same_kind("weight", weight, "x", x)
     check_finite("x", x)
+    check_finite("weight", weight)
     if bias is not None:
         bias = as_tensor("bias", bias)
         check_shape("bias", bias, f"(O,) with O = {weight.shape[0]}", bias.shape == weight.shape[:1])
         check_same_kind("bias", bias, "x", x)
+        check_finite("bias", bias)
     return x, weight, bias
 
 
@@ -52,8 +54,9 @@ def dense_lrp(x, weight, bias=None, activation="tanh", adjusted=False, eps=0.0) 
         adjusted: leave the bias out of the denominator (eq. 11).
         eps: stabiliser, ``d + eps * sign(d)`` with ``sign(0) = +1``.
 
-    Zero denominators: where ``d + eps * sign(d)`` is exactly zero, that output hands out nothing
-    (its row is zero) instead of dividing by zero; the result is never NaN.
+    Zero denominators: where ``d + eps * sign(d)`` vanishes (below ``finfo.tiny / finfo.eps`` in
+    magnitude), that output hands out nothing (its row is zero) instead of dividing by zero; the
+    result is never NaN (see :func:`lstm_teach.epsilon.epsilon_ratio`).
     """
     x, weight, bias = _check_layer(x, weight, bias)
     if not (isinstance(eps, (int, float)) and eps >= 0):

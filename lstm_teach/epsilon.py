@@ -15,12 +15,14 @@ def stabilize(d: torch.Tensor, eps: float) -> torch.Tensor:
 def epsilon_ratio(relevance: torch.Tensor, d: torch.Tensor, eps: float) -> torch.Tensor:
     """Relevance per unit of pre-activation, ``relevance / (d + eps * sign(d))``; shapes broadcast.
 
-    With ``eps = 0`` and a denominator that is exactly zero (the terms cancel), the quotient has no
-    value; that neuron's relevance is dropped (ratio 0) instead of being divided by zero, so the
-    result is never NaN or infinite.
+    With ``eps = 0`` a denominator can vanish (the terms cancel). A stabilised denominator smaller
+    in magnitude than ``finfo.tiny / finfo.eps`` (about 1e-31 in float32, 1e-292 in float64) counts
+    as zero: the quotient would overflow there. That neuron's relevance is dropped (ratio 0)
+    instead of being divided by zero, so the result is never NaN or infinite.
     """
     d = stabilize(d, eps)
-    zero = d == 0
+    info = torch.finfo(d.dtype)
+    zero = d.abs() < info.tiny / info.eps
     return torch.where(zero, torch.zeros_like(d), relevance / torch.where(zero, torch.ones_like(d), d))
 
 
