@@ -146,3 +146,13 @@ def test_attributions_are_linear_in_the_head(params):
     explainer = lt.LSTMDeepLift(twin)
     a0, a1, a2 = (explainer.attribute(x, baseline, k) for k in range(3))
     torch.testing.assert_close(a2, 2.0 * a0 - 0.5 * a1, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_lrp_with_a_subnormal_denominator_is_finite(dtype):
+    """A denominator so small that relevance / d would overflow counts as zero."""
+    tiny = torch.finfo(dtype).tiny * torch.finfo(dtype).eps   # subnormal
+    x = torch.tensor([tiny, 0.0], dtype=dtype)
+    for weight in (torch.ones(1, 2, dtype=dtype), 100 * torch.ones(1, 2, dtype=dtype)):
+        relevance = lt.dense_lrp(x, weight, activation="sigmoid")
+        assert torch.equal(relevance, torch.zeros_like(relevance))
