@@ -21,6 +21,7 @@ from .report import agreement, check_answer
 from .shapley import shapley_values
 from .timesteps import TimeStepShapley
 from .unrolled import UnrolledLSTM
+from .counter import COUNTER_SYMBOLS, counter_inputs, counter_lstm
 
 __all__ = [
     "ALIASES", "GATES", "PRODUCT_RULES",

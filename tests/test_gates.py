@@ -1,0 +1,350 @@
+"""Relevance through one gate (seed eq. 14–17, corrected): gate_deeplift against captum's DeepLift
+and shap's DeepExplainer on the two-input LSTMGate module, gate_lrp against captum's LRP (tanh
+candidate gate) and against the definition (sigmoid gates, which captum's LRP refuses)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from lstm_teach import ALIASES, GATES, LSTMWeights, gate_deeplift, gate_lrp
+from lstm_teach.unrolled import LSTMGate
+
+# captum and shap emit version chatter and deprecation warnings (shap already at import); none of
+# them concerns these checks
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import shap
+    from captum.attr import LRP, DeepLift
+    from captum.attr._utils.lrp_rules import EpsilonRule, IdentityRule
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+DTYPES = [torch.float32, torch.float64]
+TOL = {torch.float32: 1e-6, torch.float64: 1e-10}
+SIZES = [(3, 4, 5, 0), (1, 2, 3, 1), (5, 3, 2, 2), (2, 6, 4, 3)]  # input, hidden, batch, seed
+ACT = {"i": torch.sigmoid, "f": torch.sigmoid, "g": torch.tanh, "o": torch.sigmoid}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: threads only add contention (and time) on a shared machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def setup(input_size, hidden_size, batch, seed, dtype):
+    """Random LSTM weights, inputs, and non-zero baselines for both x_t and h_{t-1}.
+
+    x and h: (B, I), (B, H); per-sample baselines (B, ·) for captum; one shared baseline row
+    (1, ·) for shap (its DeepExplainer averages over the background rows).
+    """
+    torch.manual_seed(seed)
+    weights = LSTMWeights.from_torch(nn.LSTM(input_size, hidden_size, batch_first=True).to(dtype))
+    g = torch.Generator().manual_seed(seed + 100)
+    def rand(*shape, scale=1.0):
+        return scale * torch.randn(*shape, generator=g, dtype=dtype)
+    x, h = rand(batch, input_size), rand(batch, hidden_size, scale=0.7)
+    xb, hb = rand(batch, input_size, scale=0.5), rand(batch, hidden_size, scale=0.5)
+    xb1, hb1 = rand(1, input_size, scale=0.5), rand(1, hidden_size, scale=0.5)
+    return weights, x, h, xb, hb, xb1, hb1
+
+
+def delta_z(weights, gate, x, h, xb, hb):
+    """z − z_b in float64 (the biases cancel): the denominator of the rescale rule."""
+    w, _ = weights.gate_layer(gate)
+    return (torch.cat([x - xb, h - hb], -1).double() @ w.double().T)
+
+
+def tolerance(dtype, dz):
+    """Per-unit tolerance, (B, H). float64: 1e-10. float32: 1e-6 where |z − z_b| ≥ 0.1; below that
+    the secant (act(z) − act(z_b)) / (z − z_b) loses digits to cancellation in *any* float32 code
+    (captum's, shap's and ours each miss the float64 value by about 1e-7 / |z − z_b|), so the bound
+    grows as 1e-7 / |z − z_b|."""
+    if dtype == torch.float64:
+        return torch.full_like(dz, 1e-10)
+    return torch.clamp(1e-7 / dz.abs().clamp(min=1e-12), min=1e-6)
+
+
+def assert_within(ours, reference, tol):
+    ours = torch.as_tensor(ours).detach().double()
+    reference = reference.detach() if isinstance(reference, torch.Tensor) else torch.as_tensor(np.asarray(reference))
+    reference = reference.double()
+    assert ours.shape == reference.shape
+    diff = (ours - reference).abs()
+    assert (diff <= tol).all(), f"max |difference| {diff.max().item():.3e}"
+
+
+# --------------------------------------------------------------------------- DeepLift
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("gate", GATES)
+@pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
+def test_gate_deeplift_matches_captum(dtype, gate, input_size, hidden_size, batch, seed):
+    weights, x, h, xb, hb, _, _ = setup(input_size, hidden_size, batch, seed, dtype)
+    r_x, r_h = gate_deeplift(x, h, weights, gate, xb, hb)
+    assert r_x.shape == (batch, hidden_size, input_size) and r_h.shape == (batch, hidden_size, hidden_size)
+    assert r_x.dtype == dtype
+    tol = tolerance(dtype, delta_z(weights, gate, x, h, xb, hb))
+    explainer = DeepLift(LSTMGate(weights, gate))
+    for j in range(hidden_size):
+        a_x, a_h = explainer.attribute((x, h), baselines=(xb, hb), target=j)
+        assert_within(r_x[:, j], a_x, tol[:, j:j + 1])
+        assert_within(r_h[:, j], a_h, tol[:, j:j + 1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("gate", GATES)
+@pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
+def test_gate_deeplift_matches_shap(dtype, gate, input_size, hidden_size, batch, seed):
+    weights, x, h, _, _, xb, hb = setup(input_size, hidden_size, batch, seed, dtype)
+    r_x, r_h = gate_deeplift(x, h, weights, gate, xb, hb)   # (1, ·) baselines broadcast over the batch
+    values = shap.DeepExplainer(LSTMGate(weights, gate), [xb, hb]).shap_values([x, h], check_additivity=False)
+    s_x, s_h = values                                        # (B, I, H) and (B, H, H): output unit last
+    assert s_x.shape == (batch, input_size, hidden_size) and s_h.shape == (batch, hidden_size, hidden_size)
+    tol = tolerance(dtype, delta_z(weights, gate, x, h, xb, hb))
+    for j in range(hidden_size):
+        assert_within(r_x[:, j], s_x[..., j], tol[:, j:j + 1])
+        assert_within(r_h[:, j], s_h[..., j], tol[:, j:j + 1])
+
+
+@pytest.mark.parametrize("gate", GATES)
+@pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
+def test_gate_deeplift_parts_sum_to_the_change(gate, input_size, hidden_size, batch, seed):
+    weights, x, h, xb, hb, _, _ = setup(input_size, hidden_size, batch, seed, torch.float64)
+    r_x, r_h = gate_deeplift(x, h, weights, gate, xb, hb)
+    w, b = weights.gate_layer(gate)
+    change = ACT[gate](torch.cat([x, h], -1) @ w.T + b) - ACT[gate](torch.cat([xb, hb], -1) @ w.T + b)
+    assert_within(r_x.sum(-1) + r_h.sum(-1), change, 1e-12)
+
+
+@settings(deadline=None, max_examples=30)
+@given(
+    gate=st.sampled_from(GATES), input_size=st.integers(1, 5), hidden_size=st.integers(1, 5),
+    seed=st.integers(0, 10_000), spread=st.floats(0.0, 3.0),
+)
+def test_gate_deeplift_summation_to_delta_property(gate, input_size, hidden_size, seed, spread):
+    weights, x, h, xb, hb, _, _ = setup(input_size, hidden_size, 3, seed, torch.float64)
+    x, h = xb + spread * (x - xb), hb + spread * (h - hb)      # spread = 0: input equals baseline
+    r_x, r_h = gate_deeplift(x, h, weights, gate, xb, hb)
+    w, b = weights.gate_layer(gate)
+    change = ACT[gate](torch.cat([x, h], -1) @ w.T + b) - ACT[gate](torch.cat([xb, hb], -1) @ w.T + b)
+    assert torch.isfinite(r_x).all() and torch.isfinite(r_h).all()
+    assert_within(r_x.sum(-1) + r_h.sum(-1), change, 1e-12)
+
+
+@pytest.mark.parametrize("gate", GATES)
+def test_gate_deeplift_with_zero_change_of_pre_activation(gate):
+    """x moves but z does not (Δx orthogonal to a gate row, values exact in binary so that
+    z == z_b bit for bit): the multiplier is the derivative act'(z), as in captum's and shap's
+    rescale rule; the attributions of that unit cancel."""
+    weights, _, h, _, _, _, _ = setup(2, 2, 1, 5, torch.float64)
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh"):
+            getattr(weights, name).zero_()
+        weights.weight_ih[GATES.index(gate) * 2] = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    x = torch.tensor([[0.25, 0.5]], dtype=torch.float64)
+    xb, hb = torch.tensor([[0.75, 0.0]], dtype=torch.float64), h.clone()
+    r_x, r_h = gate_deeplift(x, h, weights, gate, xb, hb)
+    z = (0.75 + getattr(weights, "b_i" + gate)[0] + getattr(weights, "b_h" + gate)[0]).reshape(1).requires_grad_(True)
+    (slope,) = torch.autograd.grad(ACT[gate](z).sum(), z)
+    assert slope.item() > 0.01
+    assert_within(r_x[:, 0], slope.unsqueeze(-1) * torch.tensor([[-0.5, 0.5]], dtype=torch.float64), 1e-15)
+    a_x, _ = DeepLift(LSTMGate(weights, gate)).attribute((x, h), baselines=(xb, hb), target=0)
+    s_x, _ = shap.DeepExplainer(LSTMGate(weights, gate), [xb, hb]).shap_values([x, h], check_additivity=False)
+    assert_within(r_x[:, 0], a_x, 1e-12)
+    assert_within(r_x[:, 0], s_x[..., 0], 1e-12)
+    assert_within(r_x.sum(-1) + r_h.sum(-1), torch.zeros(1, 2), 1e-15)
+
+
+def test_gate_deeplift_zero_baselines_by_default():
+    weights, x, h, _, _, _, _ = setup(3, 2, 4, 7, torch.float64)
+    zeros_x, zeros_h = torch.zeros_like(x), torch.zeros_like(h)
+    for a, b in zip(gate_deeplift(x, h, weights, "f"), gate_deeplift(x, h, weights, "f", zeros_x, zeros_h)):
+        assert torch.equal(a, b)
+
+
+# --------------------------------------------------------------------------- LRP
+
+def captum_tanh_gate(weights):
+    """The candidate gate as captum's LRP accepts it: one nn.Linear over [x_t; h_{t-1}], then nn.Tanh."""
+    w, b = weights.gate_layer("g")
+    model = nn.Sequential(nn.Linear(w.shape[1], w.shape[0]), nn.Tanh()).to(w.dtype)
+    with torch.no_grad():
+        model[0].weight.copy_(w)
+        model[0].bias.copy_(b)
+    return model
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
+def test_gate_lrp_candidate_matches_captum(dtype, input_size, hidden_size, batch, seed):
+    weights, x, h, _, _, _, _ = setup(input_size, hidden_size, batch, seed, dtype)
+    # captum's EpsilonRule on nn.Linear has epsilon = 1e-9: d + 1e-9 * sign(d)
+    r_x, r_h = gate_lrp(x, h, weights, "candidate", eps=1e-9)
+    lrp = LRP(captum_tanh_gate(weights))
+    both = torch.cat([x, h], dim=-1)
+    for j in range(hidden_size):
+        a = lrp.attribute(both, target=j)
+        assert_within(r_x[:, j], a[:, :input_size], TOL[dtype])
+        assert_within(r_h[:, j], a[:, input_size:], TOL[dtype])
+
+
+def test_captum_lrp_refuses_a_sigmoid_gate():
+    """captum's LRP knows nn.ReLU, nn.Dropout and nn.Tanh as non-linear layers (relevance passes
+    through unchanged); nn.Sigmoid has no default rule, so attribute raises a TypeError."""
+    weights, x, h, _, _, _, _ = setup(3, 2, 2, 0, torch.float64)
+    w, b = weights.gate_layer("f")
+    model = nn.Sequential(nn.Linear(5, 2), nn.Sigmoid()).double()
+    with torch.no_grad():
+        model[0].weight.copy_(w)
+        model[0].bias.copy_(b)
+    with pytest.raises(TypeError, match=r"Module of type <class 'torch\.nn\.modules\.activation\.Sigmoid'> "
+                                        r"has no rule defined"):
+        LRP(model).attribute(torch.cat([x, h], -1), target=0)
+
+
+@pytest.mark.parametrize("gate", ["i", "f", "o"])
+def test_captum_lrp_on_sigmoid_with_explicit_rules(gate):
+    """With a rule set by hand on nn.Sigmoid, captum runs: IdentityRule passes relevance through,
+    as captum does for nn.Tanh, and gives gate_lrp's σ(z) W ⊙ v / z; EpsilonRule treats σ like a
+    layer and gives σ'(z) W ⊙ v (gradient × input of the linear part)."""
+    weights, x, h, _, _, _, _ = setup(3, 4, 5, 11, torch.float64)
+    w, b = weights.gate_layer(gate)
+    both = torch.cat([x, h], -1)
+    z = both @ w.T + b
+    r_x, r_h = gate_lrp(x, h, weights, gate, eps=1e-9)
+    ours = torch.cat([r_x, r_h], -1)
+    model = nn.Sequential(nn.Linear(7, 4), nn.Sigmoid()).double()
+    with torch.no_grad():
+        model[0].weight.copy_(w)
+        model[0].bias.copy_(b)
+    s, eps = torch.sigmoid(z), 1e-9
+    # EpsilonRule on σ: R_z = z σ'(z) σ(z) / (σ(z) + ε); then the Linear: R_v = W ⊙ v R_z / (z + ε sign z);
+    # without the two ε that is σ'(z) W ⊙ v
+    r_z = z * s * (1 - s) * s / (s + eps)
+    by_epsilon = (r_z / (z + eps * z.sign())).unsqueeze(-1) * w * both.unsqueeze(-2)
+    assert_within(by_epsilon, (s * (1 - s)).unsqueeze(-1) * w * both.unsqueeze(-2), 1e-5)
+    for rule, expected in [(IdentityRule, ours), (EpsilonRule, by_epsilon)]:
+        for j in range(4):
+            model[1].rule = rule()   # set again before every call: attribute deletes every layer's rule
+            assert_within(LRP(model).attribute(both, target=j), expected[:, j], 1e-10)
+            assert not hasattr(model[1], "rule")
+
+
+def test_captum_lrp_on_the_two_input_module_uses_each_branch_own_denominator():
+    """On LSTMGate (two nn.Linear, summed, then tanh) captum's LRP applies the ε-rule to each
+    Linear with its own output as denominator: W_ig x + b_ig and W_hg h + b_hg, not z."""
+    weights, x, h, _, _, _, _ = setup(3, 2, 4, 3, torch.float64)
+    z_x = x @ weights.W_ig.T + weights.b_ig
+    z_h = h @ weights.W_hg.T + weights.b_hg
+    g = torch.tanh(z_x + z_h)
+    lrp = LRP(LSTMGate(weights, "g"))
+    for j in range(2):
+        a_x, a_h = lrp.attribute((x, h), target=j)
+        assert_within(a_x, g[:, j:j + 1] * weights.W_ig[j] * x / (z_x[:, j:j + 1] + 1e-9 * z_x[:, j:j + 1].sign()), 1e-10)
+        assert_within(a_h, g[:, j:j + 1] * weights.W_hg[j] * h / (z_h[:, j:j + 1] + 1e-9 * z_h[:, j:j + 1].sign()), 1e-10)
+
+
+@pytest.mark.parametrize("gate", GATES)
+@pytest.mark.parametrize("adjusted", [False, True])
+@pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
+def test_gate_lrp_definition(gate, adjusted, input_size, hidden_size, batch, seed):
+    """R_x[j, k] = act(z_j) W_i*[j, k] x_k / d_j, R_h[j, k] = act(z_j) W_h*[j, k] h_k / d_j, with
+    z = W_i* x + b_i* + W_h* h + b_h* and d = z (eq. 10) or d = z − b_i* − b_h* (adjusted, eq. 11)."""
+    weights, x, h, _, _, _, _ = setup(input_size, hidden_size, batch, seed, torch.float64)
+    w_x, w_h = getattr(weights, "W_i" + gate), getattr(weights, "W_h" + gate)
+    bias = getattr(weights, "b_i" + gate) + getattr(weights, "b_h" + gate)
+    wx_plus_wh = x @ w_x.T + h @ w_h.T
+    z = wx_plus_wh + bias
+    d = (wx_plus_wh if adjusted else z).unsqueeze(-1)
+    share = (ACT[gate](z).unsqueeze(-1) / d)
+    r_x, r_h = gate_lrp(x, h, weights, gate, adjusted=adjusted)
+    assert_within(r_x, share * w_x * x.unsqueeze(-2), 1e-10)
+    assert_within(r_h, share * w_h * h.unsqueeze(-2), 1e-10)
+
+
+@pytest.mark.parametrize("gate", GATES)
+@pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
+def test_gate_lrp_sums(gate, input_size, hidden_size, batch, seed):
+    """Adjusted LRP conserves act(z); with the bias in the denominator the sum is act(z)·(z − b)/z."""
+    weights, x, h, _, _, _, _ = setup(input_size, hidden_size, batch, seed, torch.float64)
+    w, b = weights.gate_layer(gate)
+    z = torch.cat([x, h], -1) @ w.T + b
+    r_x, r_h = gate_lrp(x, h, weights, gate, adjusted=True)
+    assert_within(r_x.sum(-1) + r_h.sum(-1), ACT[gate](z), 1e-10)
+    r_x, r_h = gate_lrp(x, h, weights, gate)
+    assert_within(r_x.sum(-1) + r_h.sum(-1), ACT[gate](z) * (z - b) / z, 1e-10)
+
+
+@pytest.mark.parametrize("eps", [1e-3, 0.5])
+def test_gate_lrp_epsilon(eps):
+    weights, x, h, _, _, _, _ = setup(3, 4, 5, 2, torch.float64)
+    w, b = weights.gate_layer("o")
+    both = torch.cat([x, h], -1)
+    z = both @ w.T + b
+    d = z + eps * torch.where(z >= 0, 1.0, -1.0).double()
+    expected = (torch.sigmoid(z) / d).unsqueeze(-1) * w * both.unsqueeze(-2)
+    r_x, r_h = gate_lrp(x, h, weights, "focus", eps=eps)
+    assert_within(torch.cat([r_x, r_h], -1), expected, 1e-12)
+
+
+# --------------------------------------------------------------------------- names, shapes, errors
+
+@pytest.mark.parametrize("alias, letter", sorted(ALIASES.items()))
+def test_aliases_give_the_same_as_letters(alias, letter):
+    weights, x, h, xb, hb, _, _ = setup(3, 4, 5, 9, torch.float64)
+    pairs = [
+        (gate_deeplift(x, h, weights, alias, xb, hb), gate_deeplift(x, h, weights, letter, xb, hb)),
+        (gate_lrp(x, h, weights, alias), gate_lrp(x, h, weights, letter)),
+        (gate_lrp(x, h, weights, alias, adjusted=True), gate_lrp(x, h, weights, letter, adjusted=True)),
+    ]
+    for by_alias, by_letter in pairs:
+        for a, b in zip(by_alias, by_letter):
+            assert torch.equal(a, b)
+    assert torch.equal(LSTMGate(weights, alias)(x, h), LSTMGate(weights, letter)(x, h))
+
+
+@pytest.mark.parametrize("batch_shape", [(), (2,), (2, 3)])
+def test_any_batch_shape(batch_shape):
+    weights, _, _, _, _, _, _ = setup(3, 2, 1, 4, torch.float64)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(*batch_shape, 3, generator=g, dtype=torch.float64)
+    h = torch.randn(*batch_shape, 2, generator=g, dtype=torch.float64)
+    xb = torch.randn(3, generator=g, dtype=torch.float64)   # one baseline broadcast over the batch
+    r_x, r_h = gate_deeplift(x, h, weights, "g", xb, None)
+    assert r_x.shape == batch_shape + (2, 3) and r_h.shape == batch_shape + (2, 2)
+    flat = gate_deeplift(x.reshape(-1, 3), h.reshape(-1, 2), weights, "g", xb, None)
+    assert_within(r_x.reshape(-1, 2, 3), flat[0], 1e-15)
+    l_x, l_h = gate_lrp(x, h, weights, "i")
+    assert l_x.shape == batch_shape + (2, 3) and l_h.shape == batch_shape + (2, 2)
+
+
+def test_errors():
+    weights, x, h, xb, hb, _, _ = setup(3, 2, 4, 0, torch.float64)
+    with pytest.raises(ValueError, match="gate must be one of"):
+        gate_lrp(x, h, weights, "forget")
+    with pytest.raises(ValueError, match="gate must be one of"):
+        gate_deeplift(x, h, weights, "c")
+    with pytest.raises(ValueError, match="gate must be one of"):
+        LSTMGate(weights, "z")
+    with pytest.raises(ValueError, match="h_prev must have shape"):
+        gate_lrp(x, h[:, :1], weights, "i")
+    with pytest.raises(ValueError, match="h_prev must have shape"):
+        gate_deeplift(x, h[:3], weights, "i")
+    with pytest.raises(ValueError, match="x_t must have shape"):
+        gate_deeplift(x[:, :2], h, weights, "i")
+    with pytest.raises(ValueError, match="x_baseline must have shape"):
+        gate_deeplift(x, h, weights, "i", xb[:, :2], hb)
+    with pytest.raises(ValueError, match="h_baseline must have shape"):
+        gate_deeplift(x, h, weights, "i", xb, hb[:2, :1].repeat(1, 3))
+    with pytest.raises(TypeError, match="dtype"):
+        gate_deeplift(x.float(), h.float(), weights, "i")
+    with pytest.raises(TypeError, match="h_baseline must have the dtype"):
+        gate_deeplift(x, h, weights, "i", xb, hb.float())
