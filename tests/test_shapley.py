@@ -1,0 +1,297 @@
+"""Exact Shapley values (seed eq. 18) and the three product rules (eq. 19–22), checked against shap and captum.
+
+References: ``shap.explainers.Exact`` with one background row (the baseline) enumerates the same
+game as :func:`shapley_values`; captum's ``DeepLift`` and shap's ``DeepExplainer`` on a module that
+multiplies its two inputs give the ``"input"`` and ``"baseline"`` product rules.
+"""
+
+from math import factorial
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from captum.attr import DeepLift
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+with warnings.catch_warnings():  # shap's import warns about matplotlib deprecations
+    warnings.simplefilter("ignore")
+    import shap
+
+from lstm_teach import PRODUCT_RULES, product_coefficient, shapley_product, shapley_values
+from lstm_teach.shapley import MAX_PLAYERS, coalitions, shapley_matrix
+
+# captum and shap announce version and hook details as warnings; they say nothing about the results.
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+TOL = 1e-10
+
+
+def randn(*shape, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+# --- games: each maps (..., n) to (...), in float64 -------------------------------------------
+
+
+def linear_game(n):
+    w = randn(n, seed=100 + n)
+    return lambda X: X @ w + 0.3
+
+
+def product_game(n):
+    """All players multiplied together, plus a pairwise term: every coalition size matters."""
+    return lambda X: X.prod(-1) + X[..., 0] * X[..., -1]
+
+
+def mlp_game(n):
+    torch.manual_seed(n)
+    mlp = nn.Sequential(nn.Linear(n, 6), nn.Tanh(), nn.Linear(6, 1)).double()
+    return lambda X: mlp(X).squeeze(-1)
+
+
+def max_game(n):
+    return lambda X: X.max(-1).values
+
+
+GAMES = {"linear": linear_game, "product": product_game, "mlp": mlp_game, "max": max_game}
+
+
+def shap_exact(game, x, baseline):
+    """shap's exact explainer, the baseline as its one background row; x (..., n) flattened for shap."""
+    n = x.shape[-1]
+
+    def f(X):
+        with torch.no_grad():
+            return game(torch.from_numpy(X)).numpy()
+
+    masker = shap.maskers.Independent(baseline.reshape(1, n).numpy(), max_samples=1)
+    values = shap.explainers.Exact(f, masker)(x.reshape(-1, n).numpy(), silent=True).values
+    return torch.from_numpy(values).reshape(x.shape)
+
+
+# --- shapley_values against shap -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(GAMES))
+@pytest.mark.parametrize("n", range(1, 9))
+def test_shapley_values_equal_shap_exact(name, n):
+    game = GAMES[name](n)
+    x = randn(2, 3, n, seed=n)                     # batched: (..., n)
+    baseline = randn(n, seed=50 + n)
+    with torch.no_grad():
+        ours = shapley_values(game, x, baseline)
+    assert ours.shape == x.shape and ours.dtype == torch.float64
+    torch.testing.assert_close(ours, shap_exact(game, x, baseline), rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("name", sorted(GAMES))
+@pytest.mark.parametrize("n", [1, 3, 7])
+def test_efficiency(name, n):
+    game = GAMES[name](n)
+    x, baseline = randn(5, n, seed=1), randn(5, n, seed=2)    # one baseline per row
+    with torch.no_grad():
+        phi = shapley_values(game, x, baseline)
+        torch.testing.assert_close(phi.sum(-1), game(x) - game(baseline), rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("n", [2, 4, 6])
+def test_symmetry(n):
+    """Players 0 and 1 enter the game only through their sum; with equal values and baselines
+    they get equal shares."""
+    w = randn(n, seed=3)
+    game = lambda X: torch.tanh(X[..., 0] + X[..., 1]) * (X[..., 2:] @ w[2:] + 1) + X.prod(-1)
+    x, baseline = randn(4, n, seed=4), randn(n, seed=5)
+    x[:, 1] = x[:, 0]
+    baseline[1] = baseline[0]
+    phi = shapley_values(game, x, baseline)
+    torch.testing.assert_close(phi[:, 0], phi[:, 1], rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("n", [2, 5, 8])
+@pytest.mark.parametrize("dummy", [0, -1])
+def test_dummy_player_gets_nothing(n, dummy):
+    keep = [j for j in range(n) if j != dummy % n]
+    game = lambda X: torch.sin(X[..., keep]).prod(-1) + X[..., keep].sum(-1) ** 2
+    phi = shapley_values(game, randn(3, n, seed=6), randn(n, seed=7))
+    torch.testing.assert_close(phi[:, dummy], torch.zeros(3, dtype=phi.dtype), rtol=0, atol=TOL)
+
+
+def test_baseline_equal_to_input_gives_zeros():
+    x = randn(2, 4, seed=8)
+    phi = shapley_values(lambda X: X.prod(-1), x, x)
+    torch.testing.assert_close(phi, torch.zeros_like(x), rtol=0, atol=TOL)
+
+
+def test_float32_stays_float32():
+    x = randn(3, 4, seed=9).float()
+    phi = shapley_values(lambda X: X.prod(-1), x, torch.zeros(4))
+    assert phi.dtype == torch.float32
+
+
+# --- the coalition enumeration ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_coalitions_are_the_bits_of_the_row_index(n):
+    masks = coalitions(n)
+    assert masks.shape == (2**n, n) and masks.dtype == torch.bool
+    index = (masks.long() * 2 ** torch.arange(n)).sum(1)
+    assert torch.equal(index, torch.arange(2**n))
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_shapley_matrix_weights(n):
+    """K[S, j] = |S ∖ j|! (n − |S ∖ j| − 1)! / n!, positive for members, negative for the others.
+    Each column sums to 0 (a constant game gives nothing); each row sums to 0 except the empty
+    coalition (−1) and the full one (+1): efficiency."""
+    K = shapley_matrix(n)
+    masks = coalitions(n)
+    size = masks.sum(1)
+    for row in range(2**n):
+        for j in range(n):
+            s = int(size[row]) - int(masks[row, j])
+            weight = factorial(s) * factorial(n - s - 1) / factorial(n)
+            assert K[row, j] == pytest.approx(weight if masks[row, j] else -weight, abs=1e-15)
+    torch.testing.assert_close(K.sum(0), torch.zeros(n, dtype=K.dtype), rtol=0, atol=1e-14)
+    rows = torch.zeros(2**n, dtype=K.dtype)
+    rows[0], rows[-1] = -1, 1
+    torch.testing.assert_close(K.sum(1), rows, rtol=0, atol=1e-14)
+
+
+# --- refusals --------------------------------------------------------------------------------
+
+
+def test_refuses_more_than_twenty_players_stating_the_cost():
+    n = MAX_PLAYERS + 1
+    with pytest.raises(ValueError, match=r"at most 20.*2\^21 = 2,097,152 evaluations"):
+        shapley_values(lambda X: X.sum(-1), torch.zeros(n, dtype=torch.float64), None)
+
+
+@pytest.mark.parametrize("bad_game, got", [
+    (lambda X: X, r"\(8, 3\)"),                        # forgot to reduce the players
+    (lambda X: X.sum(-1, keepdim=True), r"\(8, 1\)"),
+    (lambda X: X.sum(-1).numpy(), "ndarray"),          # not a tensor
+])
+def test_wrong_shape_from_f_is_a_clear_error(bad_game, got):
+    with pytest.raises(ValueError, match=r"f must map a batch \(8, 3\) to \(8,\), got " + got):
+        shapley_values(bad_game, torch.ones(3, dtype=torch.float64), None)
+
+
+def test_wrong_inputs_are_refused():
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        shapley_values(lambda X: X.sum(-1), [1.0, 2.0], None)
+    with pytest.raises(ValueError, match="baseline must have shape broadcastable"):
+        shapley_values(lambda X: X.sum(-1), torch.ones(3, dtype=torch.float64), torch.ones(2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="product_rule must be one of"):
+        product_coefficient("gradient", torch.ones(1), torch.ones(1))
+
+
+# --- the product of two inputs ---------------------------------------------------------------
+
+
+class Product(nn.Module):
+    """``forward(a, b) = a * b``, elementwise: the smallest module with a product of two inputs."""
+
+    def forward(self, a, b):
+        return a * b
+
+
+def product_case(seed, batch=4, size=3):
+    a, b = randn(batch, size, seed=seed), randn(batch, size, seed=seed + 1)
+    a0, b0 = randn(1, size, seed=seed + 2), randn(1, size, seed=seed + 3)   # one baseline row
+    return a, b, a0, b0
+
+
+def rule_split(rule, a, b, a0, b0):
+    return product_coefficient(rule, b, b0) * (a - a0), product_coefficient(rule, a, a0) * (b - b0)
+
+
+@pytest.mark.parametrize("seed", [0, 10, 20])
+def test_shapley_product_is_the_two_player_game(seed):
+    a, b, a0, b0 = product_case(seed)
+    phi_a, phi_b = shapley_product(a, b, a0, b0)
+    game = lambda X: X[..., 0] * X[..., 1]
+    x = torch.stack([a, b], -1)                                             # (B, H, 2)
+    baseline = torch.stack([a0, b0], -1).expand_as(x)
+    phi = shapley_values(game, x, baseline)
+    torch.testing.assert_close(phi_a, phi[..., 0], rtol=0, atol=TOL)
+    torch.testing.assert_close(phi_b, phi[..., 1], rtol=0, atol=TOL)
+    for j in range(a.shape[1]):                                             # shap: one unit at a time
+        reference = shap_exact(game, x[:, j], baseline[0, j])
+        torch.testing.assert_close(torch.stack([phi_a[:, j], phi_b[:, j]], -1), reference, rtol=0, atol=TOL)
+    torch.testing.assert_close(phi_a + phi_b, a * b - a0 * b0, rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("seed", [0, 10, 20])
+def test_input_rule_is_captum_deeplift(seed):
+    a, b, a0, b0 = product_case(seed)
+    explainer = DeepLift(Product())
+    columns = [explainer.attribute((a, b), baselines=(a0.expand_as(a), b0.expand_as(b)), target=j)
+               for j in range(a.shape[1])]                                  # output j lives in column j
+    captum_a = torch.stack([attr[0][:, j] for j, attr in enumerate(columns)], 1).detach()
+    captum_b = torch.stack([attr[1][:, j] for j, attr in enumerate(columns)], 1).detach()
+    phi_a, phi_b = rule_split("input", a, b, a0, b0)
+    torch.testing.assert_close(phi_a, captum_a, rtol=0, atol=TOL)
+    torch.testing.assert_close(phi_b, captum_b, rtol=0, atol=TOL)
+    torch.testing.assert_close(phi_a, b * (a - a0), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("seed", [0, 10, 20])
+def test_baseline_rule_is_shap_deep_explainer(seed):
+    a, b, a0, b0 = product_case(seed)
+    values = shap.DeepExplainer(Product(), [a0, b0]).shap_values([a, b], check_additivity=False)
+    shap_a, shap_b = (torch.from_numpy(np.diagonal(v, axis1=1, axis2=2).copy()) for v in values)
+    phi_a, phi_b = rule_split("baseline", a, b, a0, b0)
+    torch.testing.assert_close(phi_a, shap_a, rtol=0, atol=TOL)
+    torch.testing.assert_close(phi_b, shap_b, rtol=0, atol=TOL)
+    torch.testing.assert_close(phi_a, b0 * (a - a0), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("seed", [0, 10, 20])
+def test_shapley_rule_is_the_average_and_the_others_miss_by_da_db(seed):
+    a, b, a0, b0 = product_case(seed)
+    split = {rule: rule_split(rule, a, b, a0, b0) for rule in PRODUCT_RULES}
+    for k in range(2):
+        average = (split["input"][k] + split["baseline"][k]) / 2
+        torch.testing.assert_close(split["shapley"][k], average, rtol=0, atol=TOL)
+        torch.testing.assert_close(split["shapley"][k], shapley_product(a, b, a0, b0)[k], rtol=0, atol=0)
+    change, second_order = a * b - a0 * b0, (a - a0) * (b - b0)
+    total = {rule: sum(split[rule]) for rule in PRODUCT_RULES}
+    torch.testing.assert_close(total["shapley"], change, rtol=0, atol=TOL)
+    torch.testing.assert_close(total["input"] - change, second_order, rtol=0, atol=TOL)
+    torch.testing.assert_close(total["baseline"] - change, -second_order, rtol=0, atol=TOL)
+
+
+def test_shapley_product_broadcasts():
+    a, b = randn(2, 1, 3, seed=30), randn(4, 3, seed=31)
+    phi_a, phi_b = shapley_product(a, b, torch.zeros(3, dtype=torch.float64), 1.0)
+    assert phi_a.shape == phi_b.shape == (2, 4, 3)
+    torch.testing.assert_close(phi_a + phi_b, a * b, rtol=0, atol=TOL)
+
+
+# --- property: efficiency on random linear + product games ----------------------------------
+
+finite = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
+
+
+@settings(deadline=None, max_examples=40)
+@given(data=st.data(), n=st.integers(1, 6))
+def test_efficiency_on_random_linear_plus_product_games(data, n):
+    weights = torch.tensor(data.draw(st.lists(finite, min_size=n, max_size=n)), dtype=torch.float64)
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), finite), max_size=4))
+    scale = data.draw(finite)
+    x = torch.tensor(data.draw(st.lists(finite, min_size=n, max_size=n)), dtype=torch.float64)
+    baseline = torch.tensor(data.draw(st.lists(finite, min_size=n, max_size=n)), dtype=torch.float64)
+
+    def game(X):
+        value = X @ weights + scale * X.prod(-1)
+        for j, k, c in pairs:
+            value = value + c * X[..., j] * X[..., k]
+        return value
+
+    phi = shapley_values(game, x, baseline)
+    assert torch.isclose(phi.sum(), game(x) - game(baseline), rtol=0, atol=1e-9)
