@@ -29,4 +29,5 @@ __all__ = [
     "UnrolledLSTM", "agreement", "check_answer",
     "dense_deeplift", "dense_lrp", "gate_deeplift", "gate_lrp", "get_activation", "lstm_forward",
     "lstm_step", "product_coefficient", "rescale_multiplier", "shapley_product", "shapley_values",
+    "COUNTER_SYMBOLS", "counter_inputs", "counter_lstm",
 ]
