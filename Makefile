@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv test book lab notebooks clean
+.PHONY: venv test book lab notebooks clean slides
 
 venv: $(STAMP)
 
@@ -34,3 +34,17 @@ lab: $(STAMP)
 
 clean:
 	rm -rf book/_build
+
+# A chapter as a reveal.js deck: `make slides CHAPTER=06` (a number or a notebook name;
+# without CHAPTER, every chapter) writes book/_build/slides/NAME.slides.html, with
+# reveal.js, MathJax and the widget manager copied next to it. Fails if a deck would
+# load anything from the network.
+slides: $(STAMP)
+	$(BIN)/python book/slides.py $(CHAPTER)
+
+# Chapter 7's explorers as a stand-alone page for a lecture (Voilà: code hidden, widgets live) at
+# http://127.0.0.1:8866 ; it opens a browser tab. Headless: make explorer VOILA_ARGS=--no-browser
+.PHONY: explorer
+explorer: $(STAMP)
+	$(BIN)/voila --Voila.ip=127.0.0.1 --port=8866 --strip_sources=True --theme=light \
+		$(VOILA_ARGS) notebooks/07_interactive_explorer.ipynb

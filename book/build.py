@@ -3,12 +3,16 @@
 Run from anywhere with the project's Python (``make book`` does
 ``.venv/bin/python book/build.py``). Steps:
 
-1. check that every entry of book/_toc.yml has a source file;
-2. copy MathJax (shipped by the django-static-mathjax wheel) next to the build, so
-   math is typeset without a CDN;
+1. check that every entry of book/_toc.yml has a source file, and that every chapter
+   notebook (notebooks/NN_*.ipynb) is in it;
+2. stage the page scripts next to the build so that nothing comes from a CDN: MathJax
+   (from the django-static-mathjax wheel), require.js and the ipywidgets embed manager
+   (pinned npm packages, see book/vendor.py), which draws the notebooks' saved widgets;
 3. run Jupyter Book on the repository root with warnings as errors (``-W
    --keep-going``: all warnings are listed, then the build fails);
-4. scan the HTML and CSS for anything that would load from the network.
+4. scan the HTML and CSS for anything that would load from the network, and the HTML
+   for "$" signs stuck to a formula (math read with the wrong delimiters);
+5. write book/_build/html-ok.stamp (only when all of the above passed).
 
 Exit status: 0 on success, non-zero on any failure.
 """
@@ -24,6 +28,10 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import offline  # noqa: E402  (book/offline.py)
+import vendor  # noqa: E402  (book/vendor.py)
+
 BOOK = Path(__file__).resolve().parent
 ROOT = BOOK.parent
 CONFIG = BOOK / "_config.yml"
@@ -31,14 +39,12 @@ TOC = BOOK / "_toc.yml"
 BUILD = BOOK / "_build"
 HTML = BUILD / "html"
 VENDOR = BUILD / "_vendor"  # listed in html_static_path of _config.yml
+# Written last, only when every step passed: tests/test_browser_book.py compares its
+# time with the sources' to decide whether the book must be rebuilt.
+STAMP = BUILD / "html-ok.stamp"
 
 # Suffixes a toc entry may resolve to (myst-nb reads .md and .ipynb).
 SOURCE_SUFFIXES = (".md", ".ipynb", ".rst")
-
-# What MathJax needs at run time, relative to its es5/ folder: the combined
-# TeX+MathML/CHTML component, its lazily loaded TeX extensions, the CHTML fonts, and
-# the menu / accessibility pieces the right-click menu may load.
-MATHJAX_PARTS = ("tex-mml-chtml.js", "input", "output/chtml", "ui", "a11y", "sre")
 
 
 def fail(message: str, status: int = 1) -> None:
@@ -81,37 +87,31 @@ def check_toc() -> None:
             "Add the file or remove the entry.",
             status=2,
         )
-    print(f"toc: {len(entries)} pages, all present")
+    chapters = {f"notebooks/{nb.stem}" for nb in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    forgotten = sorted(chapters - {e.removesuffix(".ipynb") for e in entries})
+    if forgotten:
+        fail(
+            f"chapter notebooks missing from {TOC.relative_to(ROOT)} (add them in order, and "
+            f"to the chapter map in book/intro.md): {', '.join(forgotten)}",
+            status=2,
+        )
+    print(f"toc: {len(entries)} pages, all present, every chapter notebook listed")
 
 
-def stage_mathjax() -> None:
+def stage_scripts() -> None:
+    """Copy MathJax, require.js and the widget manager into html_static_path."""
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf8"))["sphinx"]["config"]
     try:
-        import mathjax  # the django-static-mathjax wheel
-    except ImportError:
-        fail("MathJax not found: install django-static-mathjax (see pyproject.toml)")
-    es5 = Path(mathjax.__file__).resolve().parent / "static" / "mathjax" / "es5"
-    if not (es5 / "tex-mml-chtml.js").is_file():
-        fail(f"MathJax files not found under {es5}")
-
-    config = yaml.safe_load(CONFIG.read_text(encoding="utf8"))
-    wanted = config["sphinx"]["config"]["mathjax_path"]
-
-    target = VENDOR / "mathjax"
-    if target.exists():
-        shutil.rmtree(target)
-    for part in MATHJAX_PARTS:
-        src, dst = es5 / part, target / part
-        if src.is_dir():
-            shutil.copytree(src, dst)
-        else:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
-    licence = es5.parent / "LICENSE"
-    if licence.is_file():
-        shutil.copy2(licence, target / "LICENSE")
-    if not (VENDOR / wanted).is_file():
-        fail(f"mathjax_path {wanted!r} in _config.yml is not among the copied MathJax files")
-    print(f"mathjax: copied from {es5} to {target.relative_to(ROOT)}")
+        es5 = vendor.stage_mathjax(VENDOR / "mathjax")
+        vendor.stage_widgets(VENDOR / "widgets")
+    except vendor.VendorError as error:
+        fail(str(error))
+    wanted = [config["mathjax_path"], *config["nb_ipywidgets_js"]]
+    missing = [path for path in wanted if not (VENDOR / path).is_file()]
+    if missing:
+        fail(f"_config.yml names scripts that were not staged in {VENDOR}: {missing}")
+    print(f"scripts: MathJax from {es5}; require.js, widget manager from npm "
+          f"(book/vendor.py) -> {VENDOR.relative_to(ROOT)}")
 
 
 def run_jupyter_book() -> None:
@@ -136,15 +136,29 @@ def run_jupyter_book() -> None:
         fail(f"jupyter-book failed (exit status {status}); the warnings above say why", status)
 
 
-# A tag attribute that makes the browser fetch something (not plain <a href> links).
-_FETCH_ATTR = re.compile(
-    r"<(script|img|iframe|source|audio|video|embed|track|input)\b[^>]*?\bsrc\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)"
-    r"|<link\b[^>]*?\bhref\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)"
-    r"|<object\b[^>]*?\bdata\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)",
-    re.IGNORECASE,
-)
-_CSS_REMOTE = re.compile(r"(?:@import\s+(?:url\()?|url\()\s*[\"']?((?:https?:)?//[^\"')\s]+)", re.IGNORECASE)
-_CDN_WORDS = re.compile(r"cdn\.|cdnjs|unpkg\.com|jsdelivr|googleapis|gstatic", re.IGNORECASE)
+def write_front_door() -> None:
+    """Replace the bare redirect that Jupyter Book writes as index.html with a full page.
+
+    Its redirect has no icon, so the browser asks for /favicon.ico (a 404 on most
+    static hosts), and no link to follow where redirects are blocked.
+    """
+    index = HTML / "index.html"
+    match = re.search(r'url=([^"\s>]+)', index.read_text(encoding="utf8")) if index.is_file() else None
+    if match is None:
+        fail(f"{index} is not the redirect Jupyter Book writes; cannot find the landing page")
+    target = match.group(1)
+    title = yaml.safe_load(CONFIG.read_text(encoding="utf8"))["title"]
+    index.write_text(
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{title}</title>\n"
+        '<link rel="icon" href="_static/favicon.svg">\n'
+        f'<meta http-equiv="Refresh" content="0; url={target}">\n'
+        "</head>\n<body>\n"
+        f'<p><a href="{target}">{title}</a></p>\n'
+        "</body>\n</html>\n",
+        encoding="utf8",
+    )
 
 
 def check_offline() -> None:
@@ -152,37 +166,50 @@ def check_offline() -> None:
     pages = sorted(HTML.rglob("*.html"))
     for page in pages:
         text = page.read_text(encoding="utf8", errors="replace")
-        rel = page.relative_to(HTML)
-        for match in _FETCH_ATTR.finditer(text):
-            url = next(g for g in match.groups()[1:] if g)
-            problems.append(f"{rel}: loads {url}")
-        for tag in re.findall(r"<(?:script|link|style)\b[^>]*>", text, re.IGNORECASE):
-            if _CDN_WORDS.search(tag):
-                problems.append(f"{rel}: CDN in tag {tag[:120]}")
-        # Inline scripts that name a CDN would fetch from it (e.g. sphinx-thebe's loader).
-        for block in re.findall(r"<script\b[^>]*>(.*?)</script>", text, re.IGNORECASE | re.DOTALL):
-            for word in set(m.group(0) for m in _CDN_WORDS.finditer(block)):
-                problems.append(f"{rel}: inline script mentions {word}")
-        for block in re.findall(r"<style\b[^>]*>(.*?)</style>", text, re.IGNORECASE | re.DOTALL):
-            problems += [f"{rel}: inline style loads {u}" for u in _CSS_REMOTE.findall(block)]
+        problems += [f"{page.relative_to(HTML)}: {p}" for p in offline.page_problems(text)]
     for sheet in sorted((HTML / "_static").rglob("*.css")):
         text = sheet.read_text(encoding="utf8", errors="replace")
-        problems += [f"{sheet.relative_to(HTML)}: loads {u}" for u in _CSS_REMOTE.findall(text)]
+        problems += [f"{sheet.relative_to(HTML)}: {p}" for p in offline.css_problems(text)]
     if problems:
         listing = "\n".join(f"  - {p}" for p in sorted(set(problems)))
         fail(f"the built site would load remote resources:\n{listing}")
     print(f"offline check: {len(pages)} HTML pages, no remote scripts, stylesheets or fonts")
 
 
+# A dollar sign stuck to a typeset formula: math the parser read with the wrong
+# delimiters (e.g. "$$ ... $$" inside a paragraph read as "$" + inline math + "$").
+_STRAY_DOLLAR = re.compile(r'\$\s*<(?:span|div) class="math|\\[)\]]\s*</(?:span|div)>\s*\$')
+
+
+def check_math() -> None:
+    problems = []
+    for page in sorted(HTML.rglob("*.html")):
+        text = page.read_text(encoding="utf8", errors="replace")
+        for match in _STRAY_DOLLAR.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            problems.append(f"{page.relative_to(HTML)}:{line}: stray $ next to a formula")
+    if problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        fail(f"math the parser did not recognise (check its $ / $$ delimiters):\n{listing}")
+    print("math check: no stray $ next to a formula")
+
+
 def main() -> None:
     start = time.perf_counter()
+    STAMP.unlink(missing_ok=True)
     check_toc()
-    stage_mathjax()
+    stage_scripts()
     run_jupyter_book()
+    write_front_door()
+    # GitHub Pages runs Jekyll unless told not to, and Jekyll drops folders whose names
+    # start with "_" (_static, _images, _sources): the site would lose its scripts.
+    (HTML / ".nojekyll").touch()
     check_offline()
+    check_math()
     index = HTML / "index.html"
     if not index.is_file():
         fail(f"no {index} after the build")
+    STAMP.write_text(f"built in {time.perf_counter() - start:.1f} s\n")
     print(f"\nBook built in {time.perf_counter() - start:.1f} s: {index.as_uri()}")
 
 
