@@ -30,22 +30,22 @@ def agreement(label: str, ours, reference, tol: float) -> None:
     print(f"{label}: max |difference| ≤ {tol:.0e} ✓")
 
 
-def check_answer(answer, expected, tol: float = 1e-6) -> bool:
+def check_answer(answer, expected, tol: float = 1e-6) -> None:
     """An exercise's self-check: compare the learner's ``answer`` with ``expected`` and say how it went.
 
-    Prints a hint instead of raising, so a notebook with an unanswered exercise still runs.
-    Returns whether the answer is right.
+    Prints a verdict or a hint instead of raising, so a notebook with an unanswered exercise still
+    runs (and returns nothing, so a notebook cell shows only the message).
     """
+    print(_verdict(answer, expected, tol))
+
+
+def _verdict(answer, expected, tol: float) -> str:
     if answer is None:
-        print("Not answered yet: replace None with your answer and run the cell again.")
-        return False
+        return "Not answered yet: replace None with your answer and run the cell again."
     answer, expected = _as_tensor(answer).double(), _as_tensor(expected).double()
     if answer.shape != expected.shape:
-        print(f"Not yet: expected shape {tuple(expected.shape)}, got {tuple(answer.shape)}.")
-        return False
+        return f"Not yet: expected shape {tuple(expected.shape)}, got {tuple(answer.shape)}."
     diff = (answer - expected).abs().max().item() if answer.numel() else 0.0
     if diff <= tol:
-        print(f"Correct (within {tol:.0e}).")
-        return True
-    print(f"Not yet: your answer is off by up to {diff:.3g}.")
-    return False
+        return f"Correct (within {tol:.0e})."
+    return f"Not yet: your answer is off by up to {diff:.3g}."
