@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv test book lab notebooks clean slides
+.PHONY: venv test book lab notebooks clean bench slides
 
 venv: $(STAMP)
 
@@ -48,3 +48,7 @@ slides: $(STAMP)
 explorer: $(STAMP)
 	$(BIN)/voila --Voila.ip=127.0.0.1 --port=8866 --strip_sources=True --theme=light \
 		$(VOILA_ARGS) notebooks/07_interactive_explorer.ipynb
+
+# Speed and memory against captum and shap; writes benchmarks/RESULTS.md (about 3 minutes).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
