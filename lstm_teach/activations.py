@@ -10,7 +10,7 @@ from typing import Callable, NamedTuple
 
 import torch
 
-__all__ = ["Activation", "ACTIVATIONS", "get_activation", "rescale_multiplier"]
+__all__ = ["Activation", "ACTIVATIONS", "get_activation", "rescale_multiplier", "rescale_from_values"]
 
 
 class Activation(NamedTuple):
@@ -57,7 +57,15 @@ def rescale_multiplier(act: Activation, z: torch.Tensor, z_b: torch.Tensor) -> t
     ``(z - z_b)**2``, and it is the derivative ``act'(z)`` when ``z == z_b`` (captum and shap switch
     to a derivative below a threshold too). The result is finite for finite inputs.
     """
+    return rescale_from_values(act, act.fn(z), act.fn(z_b), z, z_b)
+
+
+def rescale_from_values(act: Activation, value, value_b, z, z_b) -> torch.Tensor:
+    """:func:`rescale_multiplier` when ``value = act(z)`` and ``value_b = act(z_b)`` are at hand
+    (a forward pass has computed them); same shapes and the same treatment of ``z ≈ z_b``."""
     dz = z - z_b
     near = dz.abs() < torch.finfo(dz.dtype).eps ** 0.5
-    secant = (act.fn(z) - act.fn(z_b)) / torch.where(near, torch.ones_like(dz), dz)
-    return torch.where(near, act.grad((z + z_b) / 2), secant)
+    secant = (value - value_b) / torch.where(near, torch.ones_like(dz), dz)
+    if near.any():
+        secant = torch.where(near, act.grad((z + z_b) / 2), secant)
+    return secant
