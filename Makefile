@@ -16,10 +16,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
-# Unit tests, then every notebook re-executed by nbval and compared with its committed outputs.
+# Unit tests, then every notebook re-executed by nbval and compared with its committed outputs,
+# in kernels that cannot reach the network (tests/no_network.py runs at kernel start).
 test: $(STAMP)
 	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=120 \
+	rm -rf $(VENV)/ipython && mkdir -p $(VENV)/ipython/profile_default/startup
+	cp tests/no_network.py $(VENV)/ipython/profile_default/startup/
+	IPYTHONDIR=$(CURDIR)/$(VENV)/ipython $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=120 \
 		--nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
 # Re-execute every notebook in place (after a package change), then `make test` checks them.

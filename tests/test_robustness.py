@@ -94,7 +94,7 @@ def random_case(params, dtype=torch.float64):
     return model, x, baseline, target
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(model_shapes)
 def test_shapley_rule_is_complete(params):
     model, x, baseline, target = random_case(params)
@@ -105,7 +105,7 @@ def test_shapley_rule_is_complete(params):
     assert delta.abs().max() < 1e-10 * (1 + attributions.abs().sum())
 
 
-@settings(max_examples=30, deadline=None)
+@settings(deadline=None)
 @given(model_shapes)
 def test_permuting_features_permutes_attributions(params):
     model, x, baseline, target = random_case(params)
@@ -120,7 +120,7 @@ def test_permuting_features_permutes_attributions(params):
         torch.testing.assert_close(theirs, ours[..., perm], rtol=1e-9, atol=1e-12)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(deadline=None)
 @given(model_shapes, st.data())
 def test_a_step_equal_to_its_baseline_gets_zero(params, data):
     model, x, baseline, target = random_case(params)
@@ -133,7 +133,7 @@ def test_a_step_equal_to_its_baseline_gets_zero(params, data):
         assert shapley[:, step].abs().max() < 1e-12
 
 
-@settings(max_examples=30, deadline=None)
+@settings(deadline=None)
 @given(model_shapes)
 def test_attributions_are_linear_in_the_head(params):
     """Scaling and adding head rows scales and adds attributions (the head is linear)."""
