@@ -30,14 +30,6 @@ SIZES = [(3, 4, 5, 0), (1, 2, 3, 1), (5, 3, 2, 2), (2, 6, 4, 3)]  # input, hidde
 ACT = {"i": torch.sigmoid, "f": torch.sigmoid, "g": torch.tanh, "o": torch.sigmoid}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: threads only add contention (and time) on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def setup(input_size, hidden_size, batch, seed, dtype):
     """Random LSTM weights, inputs, and non-zero baselines for both x_t and h_{t-1}.
