@@ -108,6 +108,17 @@ def _slider(description: str, value: float, low: float, high: float, step: float
     )
 
 
+
+def _set_bar_heights(bars, relevances, sums) -> list[float]:
+    """Set each rule's bars to its relevances and, last, their sum; return every height drawn."""
+    values = []
+    for rule, rule_bars in bars.items():
+        heights = [*relevances[rule].tolist(), sums[rule]]
+        for bar, height in zip(rule_bars, heights):
+            bar.set_height(height)
+        values += heights
+    return values
+
 class _Explorer:
     """What the three explorers share: the figure, its PNG, the readout and the redraw schedule.
 
@@ -461,12 +472,7 @@ class LinearExplorer(_Explorer):
         self._animate(*(bar for bars in self._bars.values() for bar in bars), *self._target_lines.values())
 
     def _redraw(self):
-        values = []
-        for rule in self.RULES:
-            heights = [*self.relevances[rule].tolist(), self.sums[rule]]
-            for bar, height in zip(self._bars[rule], heights):
-                bar.set_height(height)
-            values += heights
+        values = _set_bar_heights(self._bars, self.relevances, self.sums)
         self._target_lines["output"].set_ydata([self.output, self.output])
         self._target_lines["change"].set_ydata([self.output - self.output_baseline] * 2)
         values += [self.output, self.output - self.output_baseline]
@@ -682,12 +688,7 @@ class GateExplorer(_Explorer):
         self._point_b.set_data([self.z_baseline], [self.value_baseline])
         name = "σ" if self.activation_name == "sigmoid" else "tanh"
         self._curve_title.set_text(f"gate {self.gate.value} = {name}(z), secant from z_b to z")
-        values = []
-        for rule in self.RULES:
-            heights = [*self.relevances[rule].tolist(), self.sums[rule]]
-            for bar, height in zip(self._bars[rule], heights):
-                bar.set_height(height)
-            values += heights
+        values = _set_bar_heights(self._bars, self.relevances, self.sums)
         self._change_line.set_ydata([self.change] * 2)
         self._value_line.set_ydata([self.value] * 2)
         limits = self._stable_limits("y", values + [self.change, self.value])
