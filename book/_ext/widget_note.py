@@ -34,7 +34,9 @@ def add_widget_note(app, doctree, docname) -> None:
     paragraph += nodes.literal(text="make lab")
     paragraph += nodes.Text(" in the repository and open ")
     paragraph += nodes.literal(text=f"{docname}.ipynb")
-    paragraph += nodes.Text(".")
+    paragraph += nodes.Text(" (for a lecture, ")
+    paragraph += nodes.literal(text="make explorer")
+    paragraph += nodes.Text(" shows chapter 7's explorers as a stand-alone page).")
     note = nodes.admonition("", nodes.title(text=TITLE), paragraph, classes=["note", "widget-note"])
     section.insert(1, note)
 
