@@ -30,7 +30,7 @@ TARGET_MS = 100.0
 
 def _controls(explorer, n):
     """The ``n`` controls a user would move, in order: every slider (or toggle) in turn."""
-    from lstm_teach.widgets import GateExplorer, LinearExplorer, SequenceExplorer
+    from lstm_teach.teach.widgets import GateExplorer, LinearExplorer, SequenceExplorer
 
     if isinstance(explorer, LinearExplorer):
         controls = [*explorer.weight_sliders, explorer.bias_slider, *explorer.input_sliders, *explorer.baseline_sliders]
@@ -70,7 +70,7 @@ def time_changes(cls, render, n):
 
 
 def part_one(n):
-    from lstm_teach.widgets import GateExplorer, LinearExplorer, SequenceExplorer
+    from lstm_teach.teach.widgets import GateExplorer, LinearExplorer, SequenceExplorer
 
     print(f"Part 1: time from a value change to the redrawn figure, median of {n} changes (ms)\n")
     print(f"{'explorer':<18}{'image (used)':>14}{'max':>8}{'output':>10}{'max':>8}   target ≤ {TARGET_MS:.0f} ms")
@@ -105,7 +105,7 @@ def part_two(messages=60, spacing=0.01):
                     return "".join(out)
 
         comm_id = run("import warnings; warnings.filterwarnings('ignore')\n"
-                      "from lstm_teach.widgets import LinearExplorer\n"
+                      "from lstm_teach.teach.widgets import LinearExplorer\n"
                       "explorer = LinearExplorer()\nprint(explorer.bias_slider.model_id)").strip()
         draws_before = int(run("print(explorer.draw_count)"))
         values = [round(-1 + 2 * k / (messages - 1), 4) for k in range(messages)]

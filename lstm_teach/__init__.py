@@ -17,11 +17,11 @@ from .lrp import LSTMLRP
 from .lstm import ALIASES, GATES, LSTMTrace, LSTMWeights, lstm_forward, lstm_step
 from .models import LSTMClassifier
 from .products import PRODUCT_RULES, product_coefficient, shapley_product
-from .report import agreement, check_answer
+from .teach.report import agreement, check_answer
 from .shapley import shapley_values
 from .timesteps import TimeStepShapley
 from .unrolled import UnrolledLSTM
-from .counter import COUNTER_SYMBOLS, counter_inputs, counter_lstm
+from .teach.counter import COUNTER_SYMBOLS, counter_inputs, counter_lstm
 
 __all__ = [
     "ALIASES", "GATES", "PRODUCT_RULES",

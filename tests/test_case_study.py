@@ -10,12 +10,12 @@ from lstm_teach import (
     LSTMClassifier, LSTMDeepLift, LSTMLRP, LSTMWeights, TimeStepShapley, counter_inputs, counter_lstm,
     lstm_forward,
 )
-from lstm_teach.data import counting_strings, load_sunspots, sliding_windows, sunspot_windows
+from lstm_teach.datasets.sunspots import counting_strings, load_sunspots, sliding_windows, sunspot_windows
 from lstm_teach.perturbation import (
     aopc, completeness_gap, model_scores, occlusion_effects, perturbation_curves, perturbation_test,
     random_orders, relevance_order,
 )
-from lstm_teach.training import (
+from lstm_teach.datasets.training import (
     SUNSPOT_HYPERPARAMETERS, load_sunspot_model, load_training_record, train_regressor, train_sunspot_model,
 )
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import lstm_teach as lt
 from lstm_teach.lstm import GATE_ACTIVATIONS
-from lstm_teach.widgets import CONSERVATION_TOL, GateExplorer, LinearExplorer, SequenceExplorer
+from lstm_teach.teach.widgets import CONSERVATION_TOL, GateExplorer, LinearExplorer, SequenceExplorer
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

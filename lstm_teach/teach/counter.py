@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from .models import LSTMClassifier
+from ..models import LSTMClassifier
 
 __all__ = ["COUNTER_SYMBOLS", "counter_inputs", "counter_lstm"]
 

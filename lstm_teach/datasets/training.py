@@ -17,10 +17,10 @@ stays far below 1e-6 after that amplification, and saves the result rounded to f
 on another machine should then differ from the saved weights by at most one float32 rounding step
 (≤ 1e-6; on the machine that made them, retraining reproduces them bit for bit).
 
-The trained weights live in ``lstm_teach/weights/sunspots_lstm.safetensors`` (no pickle): the
+The trained weights live in ``lstm_teach/datasets/weights/sunspots_lstm.safetensors`` (no pickle): the
 tensors of the model's ``state_dict``, and in the file's metadata (JSON strings) the
 hyperparameters and the loss history, so the notebook can plot the training without training.
-Regenerate them with ``python -m lstm_teach.training``.
+Regenerate them with ``python -m lstm_teach.datasets.training``.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import torch
 
-from .data import sunspot_windows
-from .models import LSTMClassifier
+from .sunspots import sunspot_windows
+from ..models import LSTMClassifier
 
 __all__ = [
     "SUNSPOT_HYPERPARAMETERS", "WEIGHTS_PATH", "load_sunspot_model", "load_training_record",

@@ -56,14 +56,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
-from .activations import get_activation, rescale_multiplier
-from .deeplift import LSTMDeepLift
-from .dense import dense_deeplift, dense_lrp
-from .gates import gate_deeplift, gate_lrp
-from .lstm import ALIASES, GATE_ACTIVATIONS, GATES, LSTMWeights
-from .models import LSTMClassifier
-from .products import PRODUCT_RULES
-from .shapley import shapley_values
+from ..activations import get_activation, rescale_multiplier
+from ..deeplift import LSTMDeepLift
+from ..dense import dense_deeplift, dense_lrp
+from ..gates import gate_deeplift, gate_lrp
+from ..lstm import ALIASES, GATE_ACTIVATIONS, GATES, LSTMWeights
+from ..models import LSTMClassifier
+from ..products import PRODUCT_RULES
+from ..shapley import shapley_values
 
 __all__ = ["LinearExplorer", "GateExplorer", "SequenceExplorer", "CONSERVATION_TOL"]
 
