@@ -15,7 +15,7 @@ from .dense import dense_deeplift, dense_lrp
 from .gates import gate_deeplift, gate_lrp
 from .lrp import LSTMLRP
 from .lstm import ALIASES, GATES, LSTMTrace, LSTMWeights, lstm_forward, lstm_step
-from .models import LSTMClassifier
+from .models import GRUModel, LSTMClassifier, LSTMModel
 from .products import PRODUCT_RULES, product_coefficient, shapley_product
 from .teach.report import agreement, check_answer
 from .shapley import shapley_values
@@ -25,7 +25,7 @@ from .teach.counter import COUNTER_SYMBOLS, counter_inputs, counter_lstm
 
 __all__ = [
     "ALIASES", "GATES", "PRODUCT_RULES",
-    "LSTMClassifier", "LSTMDeepLift", "LSTMLRP", "LSTMTrace", "LSTMWeights", "TimeStepShapley",
+    "GRUModel", "LSTMClassifier", "LSTMModel", "LSTMDeepLift", "LSTMLRP", "LSTMTrace", "LSTMWeights", "TimeStepShapley",
     "UnrolledLSTM", "agreement", "check_answer",
     "dense_deeplift", "dense_lrp", "gate_deeplift", "gate_lrp", "get_activation", "lstm_forward",
     "lstm_step", "product_coefficient", "rescale_multiplier", "shapley_product", "shapley_values",
