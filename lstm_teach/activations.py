@@ -10,7 +10,7 @@ from typing import Callable, NamedTuple
 
 import torch
 
-__all__ = ["Activation", "ACTIVATIONS", "get_activation", "rescale_multiplier", "rescale_from_values"]
+__all__ = ["Activation", "ACTIVATIONS", "RELU", "get_activation", "rescale_multiplier", "rescale_from_values"]
 
 
 class Activation(NamedTuple):
@@ -34,6 +34,10 @@ ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation(torch.sigmoid, _sigmoid_grad),
     "identity": Activation(lambda z: z, torch.ones_like),
 }
+"""The activations of chapter 1's dense layers, by name."""
+
+RELU = Activation(torch.relu, lambda z: (z > 0).to(z.dtype))
+"""ReLU, which a model's head may use (its derivative at 0 taken as 0)."""
 
 
 def get_activation(name: str) -> Activation:

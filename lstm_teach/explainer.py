@@ -1,72 +1,146 @@
-"""What every sequence explainer shares: the model it accepts and the checks of ``attribute``'s arguments.
+"""What every sequence explainer shares: the models it accepts and the checks of ``attribute``'s arguments.
 
-The calling convention is captum's: ``attribute(inputs, baselines=None, target=None, ...)``.
+The calling convention is captum's: ``attribute(inputs, baselines=None, target=None, ...)``, and
+``has_convergence_delta()`` says whether ``return_convergence_delta=True`` is offered.
+
+Arguments, for a model with B rows of T steps (see :mod:`lstm_teach.models`):
+
+* ``inputs``: floats (B, T, I); or token ids (B, T) when the model has an embedding.
+* ``baselines``: for floats, anything that broadcasts to (B, T, I) (zeros when None). For tokens,
+  ids of the same shape, one id (an int, such as a pad id), or embedding vectors broadcasting to
+  (B, T, E); None means the zero embedding.
+* ``target``: the explained output. ``readout="last"``: an int or (B,) tensor (may be omitted with
+  one output). ``readout="all"``: a ``(t, o)`` tuple, as in captum, or a (B, 2) tensor of rows ``(t, o)``.
+* ``lengths``: None (full rows) or (B,) integers in [1, T]. Steps at or past a row's length get
+  exactly zero attribution, and the row's result equals that of the row alone, truncated.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from .checks import as_tensor, baseline_like, check_finite, check_same_kind, check_shape
-from .lstm import LSTMWeights
+from .models import RecurrentModel
 
-__all__ = ["LSTMExplainer"]
+__all__ = ["Explainer", "Batch", "check_model"]
 
 
-def check_model(model: nn.Module) -> nn.Module:
-    """Accept a module with ``.lstm`` (one layer, one direction, ``batch_first=True``, no projection)
-    and ``.head`` (``nn.Linear`` on the last hidden state), like :class:`LSTMClassifier`."""
-    lstm, head = getattr(model, "lstm", None), getattr(model, "head", None)
-    if not isinstance(lstm, nn.LSTM) or not isinstance(head, nn.Linear):
+def check_model(model: nn.Module) -> RecurrentModel:
+    """Accept an :class:`~lstm_teach.models.LSTMModel`, :class:`~lstm_teach.models.GRUModel` or
+    :class:`~lstm_teach.models.LSTMClassifier`; refuse anything else, naming what is supported."""
+    if not isinstance(model, RecurrentModel):
         raise TypeError(
-            "model must have .lstm (nn.LSTM) and .head (nn.Linear) like LSTMClassifier, got "
-            f"{type(model).__name__} with lstm={type(lstm).__name__}, head={type(head).__name__}"
+            "model must be an LSTMModel(lstm, head, embedding=None, readout='last'), a GRUModel or an "
+            f"LSTMClassifier (wrap your nn.LSTM / nn.GRU, head and nn.Embedding in one), got {type(model).__name__}"
         )
-    supported = lstm.num_layers == 1 and not lstm.bidirectional and lstm.batch_first and lstm.proj_size == 0
-    if not supported:
-        raise ValueError(
-            "model.lstm must be a one-layer, one-direction nn.LSTM with batch_first=True and no "
-            f"projection, got num_layers={lstm.num_layers}, bidirectional={lstm.bidirectional}, "
-            f"batch_first={lstm.batch_first}, proj_size={lstm.proj_size}"
-        )
-    if head.in_features != lstm.hidden_size:
-        raise ValueError(
-            f"model.head must take the hidden state (in_features = {lstm.hidden_size}), "
-            f"got in_features = {head.in_features}"
-        )
-    return model
+    return model.check()
 
 
-class LSTMExplainer:
+@dataclass
+class Batch:
+    """Checked arguments: ``x`` and ``x_ref`` (B, T, I) at the recurrent layer's input (embedded tokens),
+    ``lengths`` (B,), ``target`` (B,), ``target_step`` (B,) or None, and whether the inputs were tokens."""
+
+    x: torch.Tensor
+    x_ref: torch.Tensor
+    lengths: torch.Tensor
+    target: torch.Tensor
+    target_step: torch.Tensor | None
+    tokens: bool
+
+    def per_input(self, attributions: torch.Tensor) -> torch.Tensor:
+        """(B, T, I) → the shape of the inputs: (B, T) per token (summed over the embedding) for ids."""
+        return attributions.sum(-1) if self.tokens else attributions
+
+    def reference(self) -> torch.Tensor:
+        """``x_ref``, or its first row when every row shares it (then the forward runs B + 1 rows)."""
+        shared = bool((self.x_ref == self.x_ref[:1]).all()) and bool((self.lengths == self.lengths[0]).all())
+        return self.x_ref[:1] if shared else self.x_ref
+
+
+class Explainer:
     """Base of the sequence explainers. ``model``: see :func:`check_model`.
 
-    The weights are read at every call, so an explainer follows a model that is being edited.
+    The weights are read at every call, so an explainer follows a model that is being edited. The model
+    is explained as it computes in eval mode (dropout off), from zero initial states.
     """
 
     def __init__(self, model: nn.Module):
         self.model = check_model(model)
 
-    def _weights(self) -> tuple[LSTMWeights, torch.Tensor, torch.Tensor]:
-        """The LSTM's weights and the head's ``(weight (O, H), bias (O,))``, detached."""
-        head = self.model.head
-        bias = head.bias.detach() if head.bias is not None else head.weight.new_zeros(head.out_features)
-        return LSTMWeights.from_torch(self.model.lstm), head.weight.detach(), bias
+    def has_convergence_delta(self) -> bool:
+        return False
 
-    def _inputs(self, inputs, baselines) -> tuple[torch.Tensor, torch.Tensor]:
-        """Check ``inputs`` (B, T, I) and ``baselines`` (broadcastable: (B, T, I), (T, I), (I,)…; zeros when None)."""
-        lstm = self.model.lstm
-        x = as_tensor("inputs", inputs)
-        check_shape("inputs", x, f"(B, T, I) with I = {lstm.input_size}",
-                    x.dim() == 3 and x.shape[2] == lstm.input_size and x.shape[0] > 0 and x.shape[1] > 0)
-        check_same_kind("inputs", x, "the model's weights", lstm.weight_ih_l0)
-        check_finite("inputs", x)
-        return x, baseline_like("baselines", baselines, "inputs", x)
+    def attribute(self, inputs, *args, **kwargs):
+        raise NotImplementedError
 
-    def _target(self, target, batch: int) -> torch.Tensor:
-        """``target`` as a (B,) index tensor; it may be omitted when the head has one output."""
-        outputs = self.model.head.out_features
-        device = self.model.head.weight.device
+    # ------------------------------------------------------------------ argument checks
+
+    def _batch(self, inputs, baselines=None, target=None, lengths=None) -> Batch:
+        model = self.model
+        reference = model.recurrent.weight_ih_l0
+        tokens = model.embedding is not None
+        if tokens:
+            ids = self._ids("inputs", inputs)
+            x = model.embedding.weight.detach()[ids]
+            x_ref = self._token_baselines(baselines, ids, x)
+        else:
+            x = as_tensor("inputs", inputs)
+            size = model.recurrent.input_size
+            check_shape("inputs", x, f"(B, T, I) with I = {size}",
+                        x.dim() == 3 and x.shape[2] == size and x.shape[0] > 0 and x.shape[1] > 0)
+            check_same_kind("inputs", x, "the model's weights", reference)
+            check_finite("inputs", x)
+            x_ref = baseline_like("baselines", baselines, "inputs", x)
+        batch, steps = x.shape[:2]
+        lengths = self._lengths(lengths, batch, steps, x.device)
+        target_step, target = self._target(target, lengths)
+        return Batch(x, x_ref, lengths, target, target_step, tokens)
+
+    def _ids(self, name: str, ids) -> torch.Tensor:
+        embedding = self.model.embedding
+        if not isinstance(ids, torch.Tensor) or ids.is_floating_point() or ids.is_complex() or ids.dtype == torch.bool:
+            got = ids.dtype if isinstance(ids, torch.Tensor) else type(ids).__name__
+            raise TypeError(f"{name} must be token ids, an integer tensor (B, T), for a model with an "
+                            f"embedding, got {got}")
+        check_shape(name, ids, "(B, T) with B, T ≥ 1", ids.dim() == 2 and ids.shape[0] > 0 and ids.shape[1] > 0)
+        if ids.device != embedding.weight.device:
+            raise ValueError(f"{name} must be on the embedding's device ({embedding.weight.device}), got {ids.device}")
+        if ((ids < 0) | (ids >= embedding.num_embeddings)).any():
+            raise ValueError(f"{name} must be ids in [0, {embedding.num_embeddings - 1}], got values from "
+                             f"{ids.min().item()} to {ids.max().item()}")
+        return ids
+
+    def _token_baselines(self, baselines, ids, x) -> torch.Tensor:
+        """Token baselines: ids (one, or ids's shape), embedding vectors, or None (the zero embedding)."""
+        if baselines is None:
+            return torch.zeros_like(x)
+        if isinstance(baselines, int) and not isinstance(baselines, bool):
+            baselines = torch.tensor(baselines, device=ids.device)
+        if isinstance(baselines, torch.Tensor) and not baselines.is_floating_point():
+            if baselines.dim() == 0:
+                baselines = baselines.expand_as(ids)
+            check_shape("baselines", baselines, f"() or {tuple(ids.shape)} (token ids)", baselines.shape == ids.shape)
+            return self.model.embedding.weight.detach()[self._ids("baselines", baselines)]
+        return baseline_like("baselines", baselines, "the embedded inputs", x)
+
+    @staticmethod
+    def _lengths(lengths, batch: int, steps: int, device) -> torch.Tensor:
+        if lengths is None:
+            return torch.full((batch,), steps, dtype=torch.long, device=device)
+        if not isinstance(lengths, torch.Tensor) or lengths.is_floating_point() or lengths.dtype == torch.bool:
+            raise TypeError(f"lengths must be None or an integer tensor of shape ({batch},), got {lengths!r}")
+        check_shape("lengths", lengths, f"({batch},)", lengths.shape == (batch,))
+        if ((lengths < 1) | (lengths > steps)).any():
+            raise ValueError(f"lengths must lie in [1, T = {steps}], got {lengths.tolist()}")
+        return lengths.to(device=device, dtype=torch.long)
+
+    def _outputs(self, target, batch: int, device) -> torch.Tensor:
+        """An output index per row, (B,); may be omitted when the head has one output."""
+        outputs = self.model.num_outputs
         if target is None:
             if outputs != 1:
                 raise ValueError(f"target must be given when the model has {outputs} outputs, got None")
@@ -82,3 +156,26 @@ class LSTMExplainer:
         if ((target < 0) | (target >= outputs)).any():
             raise ValueError(f"target must lie in [0, {outputs - 1}], got {target.tolist()}")
         return target
+
+    def _target(self, target, lengths: torch.Tensor):
+        """``(target_step (B,) or None, output (B,))`` for the model's readout."""
+        batch, device = lengths.shape[0], lengths.device
+        if self.model.readout == "last":
+            if isinstance(target, tuple):
+                raise TypeError("a (t, o) target needs readout='all'; this model reads out its last states, "
+                                f"so target must be an int or a ({batch},) tensor, got {target!r}")
+            return None, self._outputs(target, batch, device)
+        if isinstance(target, tuple) and len(target) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
+                                                                   for v in target):
+            step = torch.full((batch,), target[0], dtype=torch.long, device=device)
+            output = target[1]
+        elif isinstance(target, torch.Tensor) and not target.is_floating_point() and target.dtype != torch.bool:
+            check_shape("target", target, f"({batch}, 2): rows (t, o)", target.shape == (batch, 2))
+            step, output = target[:, 0].to(device=device, dtype=torch.long), target[:, 1]
+        else:
+            raise TypeError("for readout='all', target must be a (t, o) tuple of ints or a "
+                            f"({batch}, 2) integer tensor, got {target!r}")
+        if ((step < 0) | (step >= lengths)).any():
+            raise ValueError(f"the target step t must lie in [0, length − 1] of each row (lengths "
+                             f"{lengths.tolist()}), got {step.tolist()}")
+        return step, self._outputs(output, batch, device)

@@ -1,16 +1,22 @@
-"""LRP through a whole LSTM: the ε-rule with signal-take-all at the gates (Arras et al., 2017).
+"""LRP through a whole recurrent model: the ε-rule with signal-take-all at the gates (Arras et al., 2017).
 
-Relevance starts as the target score and flows back over time:
+Relevance starts as the target score and flows back through the same sweep as DeepLift
+(:mod:`lstm_teach.sweep`), with LRP's rules (:func:`lstm_teach.rules.lrp_rules`) and zero as the
+reference of every neuron:
 
-* the head and every gate pre-activation: ε-rule, ``R_in = in ⊙ (W^T (R / (z + ε·sign z)))``,
+* the head's layers and every gate pre-activation: ε-rule, ``R_in = in ⊙ (Wᵀ (R / (z + ε·sign z)))``,
   with the biases only in the denominators ``z`` (the share a bias would have taken is lost);
-* ``h_t = o_t ⊙ tanh(c_t)``: the gate ``o_t`` gets nothing, ``c_t`` gets all of ``R_{h_t}``
+* LSTM ``h_t = o_t ⊙ tanh(c_t)``: the gate ``o_t`` gets nothing, ``c_t`` gets all of ``R_{h_t}``
   (signal-take-all; tanh passes relevance unchanged);
-* ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t``: ε-rule over the two terms, so ``c_{t-1}`` and ``g_t``
-  share ``R_{c_t}`` in proportion to ``f_t c_{t-1}`` and ``i_t g_t``; the gates ``f_t`` and
-  ``i_t`` get nothing;
-* ``g_t = tanh(z_g)``: relevance passes to ``z_g``, then the ε-rule splits it between ``x_t``
-  and ``h_{t-1}``.
+* LSTM ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t``: ε-rule over the two terms, so ``c_{t-1}`` and ``g_t``
+  share ``R_{c_t}`` in proportion to ``f_t c_{t-1}`` and ``i_t g_t``; the gates ``f_t`` and ``i_t``
+  get nothing; ``g_t = tanh(z_g)`` passes its relevance to ``z_g``, split by the ε-rule between
+  ``x_t`` and ``h_{t-1}``;
+* GRU ``h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}``: ε-rule over the two terms, signal-take-all in each
+  (``n_t`` and ``h_{t-1}`` take all); ``n_t``'s pre-activation ``W_in x + b_in + r ⊙ a``: ε-rule, and
+  ``a = W_hn h_{t-1} + b_hn`` takes all of ``r ⊙ a``'s share;
+* in a bidirectional layer the head's ε-rule splits the score between the two directions' states,
+  each direction carries its share back, and every input collects from both (Arras et al., 2017).
 
 The result is not conservative: biases and ε absorb part of the score. The notebooks print how much.
 """
@@ -18,19 +24,22 @@ The result is not conservative: biases and ε absorb part of the score. The note
 from __future__ import annotations
 
 import torch
+from torch import nn
 
-from .epsilon import epsilon_ratio
-from .explainer import LSTMExplainer
-from .lstm import lstm_forward
+from .explainer import Explainer
+from .network import Network, multipliers
+from .rules import lrp_rules
 
 __all__ = ["LSTMLRP"]
 
 
-class LSTMLRP(LSTMExplainer):
-    """LRP-ε attributions of an :class:`LSTMClassifier`'s score to its inputs.
+class LSTMLRP(Explainer):
+    """LRP-ε attributions of a recurrent model's score to its inputs.
 
     Args:
-        model: one LSTM layer and a linear head (see :class:`LSTMClassifier`).
+        model: an :class:`~lstm_teach.models.LSTMModel`, :class:`~lstm_teach.models.GRUModel` or
+            :class:`~lstm_teach.models.LSTMClassifier`; its head may not contain ``nn.Sigmoid`` (LRP has
+            no rule for it: explain the logit before the sigmoid instead).
         eps: stabiliser of every denominator, ``z + eps * sign(z)`` with ``sign(0) = +1``; with
             ``eps = 0`` a denominator that is exactly zero passes no relevance (never NaN).
     """
@@ -39,32 +48,18 @@ class LSTMLRP(LSTMExplainer):
         super().__init__(model)
         if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and eps >= 0):
             raise ValueError(f"eps must be a number >= 0, got {eps!r}")
+        head = self.model.head
+        if any(isinstance(layer, nn.Sigmoid) for layer in (head if isinstance(head, nn.Sequential) else [head])):
+            raise ValueError("LSTMLRP has no rule for nn.Sigmoid in the head (captum's LRP refuses it too); "
+                             "explain the logit: a head without its final sigmoid")
         self.eps = float(eps)
+        self.rules = lrp_rules(self.eps)
 
     @torch.no_grad()
-    def attribute(self, inputs, target=None):
-        """Relevance ``(B, T, I)`` of ``inputs`` (B, T, I) for the score ``target`` (int or (B,);
-        may be omitted when the head has one output)."""
-        x, _ = self._inputs(inputs, None)
-        target = self._target(target, x.shape[0])
-        weights, head_weight, head_bias = self._weights()
-        trace = lstm_forward(x, weights)
-        h_last = trace.h[:, -1]
-        score = (h_last * head_weight[target]).sum(-1) + head_bias[target]
-        r_h = h_last * head_weight[target] * epsilon_ratio(score, score, self.eps).unsqueeze(-1)
-        w_g, _ = weights.gate_layer("g")
-        w_xg, w_hg = w_g.split([weights.input_size, weights.hidden_size], dim=1)
-        from_cprev = trace.f * trace.c_prev
-        from_g = trace.i * trace.g
-        z_g, h_prev = trace.z_g, trace.h_prev
-        relevance = torch.empty_like(x)
-        r_c = torch.zeros_like(r_h)
-        for t in reversed(range(x.shape[1])):
-            r_c = r_c + r_h                                             # signal-take-all at o_t
-            ratio_c = epsilon_ratio(r_c, trace.c[:, t], self.eps)       # c_t = f c_{t-1} + i g
-            r_g = from_g[:, t] * ratio_c
-            r_c = from_cprev[:, t] * ratio_c
-            ratio_g = epsilon_ratio(r_g, z_g[:, t], self.eps)     # z_g = W_ig x + W_hg h + b
-            relevance[:, t] = x[:, t] * (ratio_g @ w_xg)
-            r_h = h_prev[:, t] * (ratio_g @ w_hg)
-        return relevance
+    def attribute(self, inputs, target=None, lengths=None):
+        """Relevance of ``inputs``: (B, T, I) for floats, (B, T) per token for ids. Arguments: see
+        :mod:`lstm_teach.explainer` (no baselines: LRP's reference is zero)."""
+        batch = self._batch(inputs, None, target, lengths)
+        m_x, _, _ = multipliers(Network.of(self.model), batch.x, None, batch.lengths, batch.target_step,
+                                batch.target, self.rules)
+        return batch.per_input(m_x * batch.x)

@@ -1,4 +1,4 @@
-"""The LSTM written out from its equations (seed 1 eq. 1–6), with a trace of every quantity.
+"""The LSTM written out from its equations (seed 1 eq. 1–6), once, and its local rules for the sweep.
 
     i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)        (1)  input gate   (seed 2: save)
     f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)        (2)  forget gate  (seed 2: remember)
@@ -8,20 +8,29 @@
     h_t = o_t ⊙ tanh(c_t)                                  (6)
 
 Eq. 5 in seed 1 drops ``b_ho``; PyTorch adds both output-gate biases, and so do we.
-Weights are stored as PyTorch stores them: rows stacked in gate order i, f, g, o.
+Weights are stored as PyTorch stores them: rows stacked in gate order i, f, g, o, the one gate order
+used everywhere in the package.
+
+:func:`lstm_cell` is the only place where these equations are written. :func:`lstm_forward` (the
+trace of chapter 2), :class:`~lstm_teach.timesteps.TimeStepShapley`'s prefix tree and
+:class:`~lstm_teach.unrolled.UnrolledLSTM` (with activation modules) run it step by step;
+:class:`LSTMCell` runs its pieces vectorised over a block of steps for the backward sweep.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
+from .activations import get_activation
 from .checks import as_tensor, check_finite, check_same_kind, check_shape
+from .weights import RecurrentWeights
 
-__all__ = ["GATES", "ALIASES", "GATE_ACTIVATIONS", "canonical_gate", "LSTMWeights", "LSTMTrace", "lstm_step", "lstm_forward"]
+__all__ = ["GATES", "ALIASES", "GATE_ACTIVATIONS", "FUNCTIONS", "canonical_gate", "LSTMWeights", "LSTMTrace",
+           "lstm_cell", "lstm_step", "lstm_forward", "LSTMCell"]
 
 GATES = ("i", "f", "g", "o")
 """Gate order inside PyTorch's stacked weights."""
@@ -31,95 +40,21 @@ ALIASES = {"save": "i", "remember": "f", "candidate": "g", "focus": "o"}
 
 GATE_ACTIVATIONS = {"i": "sigmoid", "f": "sigmoid", "g": "tanh", "o": "sigmoid"}
 
-def canonical_gate(gate: str) -> str:
-    """PyTorch's letter for ``gate`` (``"i"``, ``"f"``, ``"g"``, ``"o"`` or one of seed 2's names)."""
-    if gate not in GATES and gate not in ALIASES:
-        raise ValueError(f"gate must be one of {GATES + tuple(ALIASES)}, got {gate!r}")
-    return ALIASES.get(gate, gate)
+FUNCTIONS = {"i": torch.sigmoid, "f": torch.sigmoid, "g": torch.tanh, "o": torch.sigmoid, "c": torch.tanh}
+"""The five nonlinearities of a step: the gates' and ``tanh(c_t)``'s."""
+
+_SIGMOID, _TANH = get_activation("sigmoid"), get_activation("tanh")
 
 
-_SEED_NAME = re.compile(r"(W|b)_([ih])([ifgo])")
+class LSTMWeights(RecurrentWeights):
+    """The four weight tensors of one LSTM layer and direction (see :mod:`lstm_teach.weights`):
+    ``weight_ih`` (4H, I), ``weight_hh`` (4H, H), ``bias_ih`` (4H,), ``bias_hh`` (4H,); ``W_ii``,
+    ``W_hf``, ``b_ig``, ``b_ho``, … are one gate's block."""
 
-
-@dataclass
-class LSTMWeights:
-    """The four weight tensors of one LSTM layer, addressable by the seed's names.
-
-    Attributes (PyTorch's layout): ``weight_ih`` (4H, I), ``weight_hh`` (4H, H), ``bias_ih`` (4H,),
-    ``bias_hh`` (4H,). ``W_ii``, ``W_hf``, ``b_ig``, ``b_ho``, … are views of one gate's block:
-    ``W_i*`` (H, I), ``W_h*`` (H, H), ``b_**`` (H,).
-    """
-
-    weight_ih: torch.Tensor
-    weight_hh: torch.Tensor
-    bias_ih: torch.Tensor
-    bias_hh: torch.Tensor
-
-    def __post_init__(self):
-        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            as_tensor(name, getattr(self, name))
-        four_h = self.weight_hh.shape[0]
-        check_shape("weight_hh", self.weight_hh, "(4H, H)",
-                    self.weight_hh.dim() == 2 and four_h == 4 * self.weight_hh.shape[1])
-        check_shape("weight_ih", self.weight_ih, f"(4H, I) with 4H = {four_h}",
-                    self.weight_ih.dim() == 2 and self.weight_ih.shape[0] == four_h)
-        for name in ("bias_ih", "bias_hh"):
-            check_shape(name, getattr(self, name), f"(4H,) with 4H = {four_h}",
-                        getattr(self, name).shape == (four_h,))
-        for name in ("weight_hh", "bias_ih", "bias_hh"):
-            check_same_kind(name, getattr(self, name), "weight_ih", self.weight_ih)
-
-    @property
-    def input_size(self) -> int:
-        return self.weight_ih.shape[1]
-
-    @property
-    def hidden_size(self) -> int:
-        return self.weight_hh.shape[1]
-
-    @classmethod
-    def from_torch(cls, module: nn.LSTM | nn.LSTMCell) -> "LSTMWeights":
-        """Take the weights of a one-layer, one-direction ``nn.LSTM`` or an ``nn.LSTMCell``
-        (detached; a module without biases gives zero biases)."""
-        suffix = "_l0" if isinstance(module, nn.LSTM) else ""
-        if isinstance(module, nn.LSTM) and (module.num_layers != 1 or module.bidirectional or module.proj_size):
-            raise ValueError(
-                "module must be a one-layer, one-direction nn.LSTM without projection, got "
-                f"num_layers={module.num_layers}, bidirectional={module.bidirectional}, proj_size={module.proj_size}"
-            )
-        if not isinstance(module, (nn.LSTM, nn.LSTMCell)):
-            raise TypeError(f"module must be nn.LSTM or nn.LSTMCell, got {type(module).__name__}")
-        w_ih = getattr(module, "weight_ih" + suffix).detach()
-        w_hh = getattr(module, "weight_hh" + suffix).detach()
-        zeros = torch.zeros(w_ih.shape[0], dtype=w_ih.dtype, device=w_ih.device)
-        b_ih = getattr(module, "bias_ih" + suffix).detach() if module.bias else zeros
-        b_hh = getattr(module, "bias_hh" + suffix).detach() if module.bias else zeros
-        return cls(w_ih, w_hh, b_ih, b_hh)
-
-    def to_torch(self, module: nn.LSTM | nn.LSTMCell) -> nn.LSTM | nn.LSTMCell:
-        """Copy these weights into ``module`` (same sizes, with biases) and return it."""
-        suffix = "_l0" if isinstance(module, nn.LSTM) else ""
-        with torch.no_grad():
-            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                target = getattr(module, name + suffix)
-                source = getattr(self, name)
-                check_shape(name, source, str(tuple(target.shape)), source.shape == target.shape)
-                target.copy_(source)
-        return module
-
-    def _rows(self, gate: str) -> slice:
-        k = GATES.index(canonical_gate(gate))
-        h = self.hidden_size
-        return slice(k * h, (k + 1) * h)
-
-    def __getattr__(self, name: str) -> torch.Tensor:
-        match = _SEED_NAME.fullmatch(name)
-        if match is None:
-            raise AttributeError(f"LSTMWeights has no attribute {name!r}")
-        kind, source, gate = match.groups()
-        full = {("W", "i"): "weight_ih", ("W", "h"): "weight_hh",
-                ("b", "i"): "bias_ih", ("b", "h"): "bias_hh"}[kind, source]
-        return getattr(self, full)[self._rows(gate)]
+    GATES = GATES
+    ALIASES = ALIASES
+    LAYER = nn.LSTM
+    CELL = nn.LSTMCell
 
     def gate_layer(self, gate: str) -> tuple[torch.Tensor, torch.Tensor]:
         """One gate as a dense layer over the concatenation ``[x_t; h_{t-1}]``.
@@ -127,10 +62,41 @@ class LSTMWeights:
         Returns ``(weight, bias)``: ``[W_i* | W_h*]`` (H, I + H) and ``b_i* + b_h*`` (H,).
         ``gate`` is ``"i"``, ``"f"``, ``"g"``, ``"o"`` or one of seed 2's names.
         """
-        rows = self._rows(gate)
+        rows = self.rows(gate)
         weight = torch.cat([self.weight_ih[rows], self.weight_hh[rows]], dim=1)
         return weight, self.bias_ih[rows] + self.bias_hh[rows]
 
+
+def canonical_gate(gate: str) -> str:
+    """PyTorch's letter for ``gate`` (``"i"``, ``"f"``, ``"g"``, ``"o"`` or one of seed 2's names)."""
+    return LSTMWeights.canonical_gate(gate)
+
+
+# ----------------------------------------------------------------------------- the equations
+
+def remember(f: torch.Tensor, c_prev: torch.Tensor, ig: torch.Tensor, out=None) -> torch.Tensor:
+    """Eq. 4 given ``ig = i_t ⊙ g_t``: ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t`` (any shapes that broadcast)."""
+    return torch.addcmul(ig, f, c_prev, out=out)
+
+
+def lstm_gates(z: torch.Tensor, act=FUNCTIONS):
+    """Eq. 1, 2, 3, 5 from the pre-activations ``z`` (…, 4H), both biases included: ``i, f, g, o`` (…, H)."""
+    z_i, z_f, z_g, z_o = z.chunk(4, dim=-1)
+    return act["i"](z_i), act["f"](z_f), act["g"](z_g), act["o"](z_o)
+
+
+def lstm_cell(z: torch.Tensor, c_prev: torch.Tensor, act=FUNCTIONS):
+    """One step of eq. 1–6 from the pre-activations ``z`` (…, 4H) and ``c_{t-1}`` (…, H).
+
+    ``act`` maps ``"i"``, ``"f"``, ``"g"``, ``"o"``, ``"c"`` to the five nonlinearities (functions, or
+    modules for :class:`~lstm_teach.unrolled.UnrolledLSTM`). Returns ``i, f, g, o, c_t, h_t``.
+    """
+    i, f, g, o = lstm_gates(z, act)
+    c = remember(f, c_prev, i * g)
+    return i, f, g, o, c, o * act["c"](c)
+
+
+# ----------------------------------------------------------------------------- the trace (chapter 2)
 
 @dataclass
 class LSTMTrace:
@@ -170,15 +136,6 @@ class LSTMTrace:
         return torch.cat([self.h0.unsqueeze(1), self.h[:, :-1]], dim=1)
 
 
-def _cell(z: torch.Tensor, c_prev: torch.Tensor):
-    """Eq. 1–6 from the pre-activations ``z`` (B, 4H) and ``c_{t-1}`` (B, H)."""
-    z_i, z_f, z_g, z_o = z.chunk(4, dim=-1)
-    i, f, g, o = torch.sigmoid(z_i), torch.sigmoid(z_f), torch.tanh(z_g), torch.sigmoid(z_o)
-    c = f * c_prev + i * g
-    h = o * torch.tanh(c)
-    return i, f, g, o, c, h
-
-
 def _initial_state(name, state, batch, weights):
     h = weights.hidden_size
     if state is None:
@@ -210,11 +167,145 @@ def lstm_forward(x, weights: LSTMWeights, h0=None, c0=None) -> LSTMTrace:
     c = _initial_state("c0", c0, batch, weights)
     h0, c0 = h, c
     z_x = x @ weights.weight_ih.T + (weights.bias_ih + weights.bias_hh)
-    w_hh_t = weights.weight_hh.T
     per_step = []
     for t in range(steps):
-        z = z_x[:, t] + h @ w_hh_t
-        i, f, g, o, c, h = _cell(z, c)
+        z = z_x[:, t] + h @ weights.weight_hh.T
+        i, f, g, o, c, h = lstm_cell(z, c)
         per_step.append((z, i, f, g, o, c, h))
     z, i, f, g, o, c, h = (torch.stack(seq, dim=1) for seq in zip(*per_step))
     return LSTMTrace(z, i, f, g, o, c, h, h0, c0)
+
+
+# ----------------------------------------------------------------------------- local rules for the sweep
+
+class LSTMEdges(NamedTuple):
+    """The local multipliers of one layer and direction, time-major, for the B input rows.
+
+    ``coef`` (T, B, 4H): ``m_z = coef ⊙ [m_c, m_c, m_c, m_h]`` gives the multipliers of the four
+    pre-activations (i, f, g, o) from those of ``c_t`` and ``h_t`` (the sweep overwrites it with
+    ``m_z``); ``h_to_c`` (T, B, H): what ``m_{h_t}`` adds to ``m_{c_t}`` through eq. 6;
+    ``c_to_cprev`` (T, B, H): ``m_{c_{t-1}}`` from ``m_{c_t}`` through eq. 4.
+    """
+
+    coef: torch.Tensor
+    h_to_c: torch.Tensor
+    c_to_cprev: torch.Tensor
+
+
+class LSTMCell:
+    """The LSTM's local rules: how multipliers cross one step, for any :class:`~lstm_teach.rules.Rules`.
+
+    Going back through a step (eq. 6, then 4, then 1–3 and 5):
+
+    * ``h_t = o_t ⊙ tanh(c_t)``: the product rule splits ``m_{h_t}`` into ``m_o`` and ``m_{tanh c}``;
+      ``tanh(c_t)``'s rule turns the latter into a share of ``m_{c_t}``;
+    * ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t``: a sum (the linear rule: ε for LRP) of two products, whose
+      rule gives ``m_f``, ``m_{c_{t-1}}``, ``m_i`` and ``m_g``;
+    * each gate's nonlinearity rule, then the linear rule of its pre-activation ``z``; from ``m_z``
+      the sweep reaches ``x_t`` through ``W_i*`` and ``h_{t-1}`` through ``W_h*``.
+
+    Every coefficient depends only on the forward values, so :meth:`edges` computes them for a whole
+    block of steps at once, and :meth:`back_step` is four tensor operations per step.
+    """
+
+    WEIGHTS = LSTMWeights
+    Edges = LSTMEdges
+
+    @staticmethod
+    def zero_state(zeros: torch.Tensor):
+        """The initial state ``(h, c)``, both ``zeros`` (…, H)."""
+        return zeros, zeros
+
+    @staticmethod
+    def from_input(u: torch.Tensor, weights: LSTMWeights) -> torch.Tensor:
+        """``W_ih u + b_ih`` (…, 4H): the part of eq. 1–3, 5 that comes from the layer's input."""
+        return u @ weights.weight_ih.T + weights.bias_ih
+
+    @staticmethod
+    def from_state(state, weights: LSTMWeights) -> torch.Tensor:
+        """``W_hh h_{t-1} + b_hh`` (…, 4H): the part that comes from the previous state."""
+        return state[0] @ weights.weight_hh.T + weights.bias_hh
+
+    @staticmethod
+    def step(zx: torch.Tensor, zh: torch.Tensor, state, act=FUNCTIONS):
+        """The next state ``(h_t, c_t)`` by :func:`lstm_cell`; ``h_t`` comes first."""
+        *_, c, h = lstm_cell(zx + zh, state[1], act)
+        return h, c
+
+    @staticmethod
+    def hidden_states(u: torch.Tensor, weights: LSTMWeights) -> torch.Tensor:
+        """``h_t`` for every step (T, N, H) of the time-major inputs ``u`` (T, N, I), from zero states,
+        by PyTorch's fused kernel (the same function as :func:`lstm_forward`; tested equal)."""
+        zeros = u.new_zeros(1, u.shape[1], weights.hidden_size)
+        params = [weights.weight_ih, weights.weight_hh, weights.bias_ih, weights.bias_hh]
+        return torch.lstm(u, (zeros, zeros), params, True, 1, 0.0, False, False, False)[0]
+
+    @staticmethod
+    def new_edges(steps: int, batch: int, hidden: int, like: torch.Tensor) -> LSTMEdges:
+        return LSTMEdges(like.new_empty(steps, batch, 4 * hidden), like.new_empty(steps, batch, hidden),
+                         like.new_empty(steps, batch, hidden))
+
+    @staticmethod
+    def initial_carry(rows: int, weights: LSTMWeights):
+        """What a block of :meth:`edges` hands to the next: ``c_{t-1}`` of every row and the linear
+        rule's factor at ``c_{t-1}`` (None until known)."""
+        return weights.weight_ih.new_zeros(rows, weights.hidden_size), None
+
+    @staticmethod
+    def edges(u, h_prev, carry, weights: LSTMWeights, rules, batch: int, out: LSTMEdges):
+        """Fill ``out`` (n, B, ·) for a block of n steps; return the carry for the next block.
+
+        ``u`` (n, N, I) and ``h_prev`` (n, N, H): the layer's inputs and ``h_{t-1}``, time-major. The first
+        ``batch`` rows are the inputs; with ``rules.uses_baseline`` the rest are their baselines (B rows,
+        or one row that every input shares), else there are none (LRP's reference is zero).
+        """
+        c_before, lin_before = carry
+        n, rows, _ = u.shape
+        z = torch.addmm(weights.bias_ih + weights.bias_hh, u.reshape(n * rows, -1), weights.weight_ih.T)
+        z = z.addmm_(h_prev.reshape(n * rows, -1), weights.weight_hh.T).view(n, rows, -1)   # eq. 1–3, 5
+        i, f, g, o = lstm_gates(z)
+        ig = i * g
+        c = torch.empty_like(ig)
+        c_prev = c_before
+        for t in range(n):
+            c_prev = remember(f[t], c_prev, ig[t], out=c[t])                                # eq. 4
+        tanh_c = torch.tanh(c)
+        c_prev = torch.cat([c_before.unsqueeze(0), c[:-1]])
+        carry = (c[-1], lin_before)
+
+        def sides(v):             # (at the input, at the reference): the reference is None for LRP
+            return (v[:, :batch], v[:, batch:]) if rules.uses_baseline else (v, None)
+
+        (i, i_r), (f, f_r), (g, g_r), (o, o_r) = sides(i), sides(f), sides(g), sides(o)
+        (c, c_r), (tanh_c, tanh_c_r), (c_prev, c_prev_r) = sides(c), sides(tanh_c), sides(c_prev)
+        z, z_r = sides(z)
+        z_r = z_r.chunk(4, dim=-1) if z_r is not None else (None,) * 4
+        k_i, k_g = rules.product(i, i_r, g, g_r)                                            # i ⊙ g
+        k_f, k_cprev = rules.product(f, f_r, c_prev, c_prev_r)                              # f ⊙ c_{t-1}
+        k_o, k_tanh_c = rules.product(o, o_r, tanh_c, tanh_c_r)                             # o ⊙ tanh(c_t)
+        gates = ((_SIGMOID, i, i_r, k_i), (_SIGMOID, f, f_r, k_f), (_TANH, g, g_r, k_g), (_SIGMOID, o, o_r, k_o))
+        for coef, z_v, z_ref, (act, a, a_ref, k) in zip(out.coef.chunk(4, dim=-1), z.chunk(4, dim=-1), z_r, gates):
+            torch.mul(rules.nonlinear(act, z_v, z_ref, a, a_ref), k, out=coef)             # eq. 1–3, 5
+        torch.mul(rules.nonlinear(_TANH, c, c_r, tanh_c, tanh_c_r), k_tanh_c, out=out.h_to_c)   # eq. 6
+        out.c_to_cprev.copy_(k_cprev)
+        lin_z, lin_c = rules.linear(z), rules.linear(c)                 # pre-activations; c_t, a sum
+        if lin_z is not None:
+            out.coef.mul_(lin_z)
+        if lin_c is not None:
+            out.h_to_c.mul_(lin_c)
+            first = lin_before if lin_before is not None else torch.ones_like(lin_c[0])
+            out.c_to_cprev.mul_(torch.cat([first.unsqueeze(0), lin_c[:-1]]))
+            carry = (carry[0], lin_c[-1])
+        return carry
+
+    @staticmethod
+    def back_step(edges: LSTMEdges, t: int, m_h: torch.Tensor, m_c_next: torch.Tensor | None):
+        """Multipliers back through step ``t``: from ``m_{h_t}`` (B, H) and ``m_{c_t}`` reaching it from
+        step t + 1 (already through eq. 4 of that step), ``m_z`` (written into ``edges.coef[t]``, used for
+        both ``x_t`` and ``h_{t-1}``), no direct path to ``h_{t-1}``, and ``m_{c_{t-1}}``'s share."""
+        m_c = m_h * edges.h_to_c[t] if m_c_next is None else torch.addcmul(m_c_next, m_h, edges.h_to_c[t])
+        m_z = edges.coef[t]
+        hidden = m_h.shape[-1]
+        m_z[:, :3 * hidden].view(-1, 3, hidden).mul_(m_c.unsqueeze(1))                   # i, f, g ← c_t
+        m_z[:, 3 * hidden:].mul_(m_h)                                                     # o ← h_t
+        return m_z, None, m_c * edges.c_to_cprev[t]

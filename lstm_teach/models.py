@@ -58,10 +58,23 @@ class RecurrentModel(nn.Module):
     def __init__(self, rnn: nn.Module, head: nn.Module, embedding: nn.Module | None = None,
                  readout: str = "last"):
         super().__init__()
-        kind = self.RNN.__name__
-        if type(rnn) is not self.RNN:
-            supported = "LSTMModel takes nn.LSTM, GRUModel takes nn.GRU"
-            raise TypeError(f"{type(self).__name__} needs an nn.{kind}, got {type(rnn).__name__} ({supported})")
+        self._check(rnn, head, embedding, readout)
+        setattr(self, self.ATTRIBUTE, rnn)
+        self.head = head
+        self.embedding = embedding
+        self.readout = readout
+
+    def check(self) -> "RecurrentModel":
+        """Check the parts again (the explainers do, at every call: a model may be edited) and return self."""
+        self._check(self.recurrent, self.head, self.embedding, self.readout)
+        return self
+
+    @classmethod
+    def _check(cls, rnn, head, embedding, readout) -> None:
+        kind = cls.RNN.__name__
+        if type(rnn) is not cls.RNN:
+            raise TypeError(f"{cls.__name__} needs an nn.{kind}, got {type(rnn).__name__} "
+                            "(LSTMModel takes nn.LSTM, GRUModel takes nn.GRU)")
         if getattr(rnn, "proj_size", 0):
             raise ValueError(f"an nn.{kind} with proj_size > 0 is not supported, got proj_size={rnn.proj_size}")
         layers = head_layers(head)
@@ -81,10 +94,6 @@ class RecurrentModel(nn.Module):
         if first.in_features != width:
             raise ValueError(f"the head's first nn.Linear must take {width} features "
                              f"(hidden_size × directions), got in_features={first.in_features}")
-        setattr(self, self.ATTRIBUTE, rnn)
-        self.head = head
-        self.embedding = embedding
-        self.readout = readout
 
     @property
     def recurrent(self) -> nn.RNNBase:

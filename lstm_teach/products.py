@@ -1,4 +1,4 @@
-"""Three ways to split the change of a product ``a * b`` between its two factors.
+"""Three ways to split the change of a product ``a * b`` between its two factors (chapter 4).
 
 Going from the baseline ``(a0, b0)`` to ``(a, b)``, each rule gives each factor the change of
 that factor times a coefficient taken from the other factor:
@@ -10,16 +10,21 @@ that factor times a coefficient taken from the other factor:
 * ``"shapley"``:  ``k(b, b0) = (b + b0) / 2`` — the Shapley values of the two-player game
   (seed eq. 20–22), the average of the other two.
 
-Only the Shapley split sums to ``ab - a0 b0``: the others miss by ``±(a - a0)(b - b0)``.
+Only the Shapley split sums to ``ab - a0 b0``: since ``Δ(ab) = bΔa + aΔb − ΔaΔb = b0Δa + a0Δb + ΔaΔb``,
+the input rule's split sums to ``Δ(ab) + ΔaΔb`` and the baseline rule's to ``Δ(ab) − ΔaΔb``.
+The rules themselves are objects in :mod:`lstm_teach.rules`, shared with the whole-LSTM sweep.
 """
 
 from __future__ import annotations
 
 import torch
 
+from .rules import PRODUCT_RULE_OBJECTS
+
 __all__ = ["PRODUCT_RULES", "product_coefficient", "shapley_product"]
 
-PRODUCT_RULES = ("shapley", "input", "baseline")
+PRODUCT_RULES = tuple(PRODUCT_RULE_OBJECTS)
+"""``("shapley", "input", "baseline")``."""
 
 
 def product_coefficient(rule: str, other: torch.Tensor, other_baseline: torch.Tensor) -> torch.Tensor:
@@ -28,13 +33,9 @@ def product_coefficient(rule: str, other: torch.Tensor, other_baseline: torch.Te
     ``other`` and ``other_baseline``: the partner factor at the input and at the baseline
     (any broadcastable shapes).
     """
-    if rule == "input":
-        return other
-    if rule == "baseline":
-        return other_baseline
-    if rule == "shapley":
-        return (other + other_baseline) / 2
-    raise ValueError(f"product_rule must be one of {PRODUCT_RULES}, got {rule!r}")
+    if rule not in PRODUCT_RULE_OBJECTS:
+        raise ValueError(f"product_rule must be one of {PRODUCT_RULES}, got {rule!r}")
+    return PRODUCT_RULE_OBJECTS[rule].coefficient(other, other_baseline)
 
 
 def shapley_product(a, b, a_baseline, b_baseline) -> tuple[torch.Tensor, torch.Tensor]:
@@ -43,7 +44,5 @@ def shapley_product(a, b, a_baseline, b_baseline) -> tuple[torch.Tensor, torch.T
     ``phi_a = ½[(ab - a0 b) + (a b0 - a0 b0)] = ½(b + b0)(a - a0)`` and symmetrically for ``b``;
     elementwise, all four tensors broadcast together. ``phi_a + phi_b = ab - a0 b0`` exactly.
     """
-    return (
-        product_coefficient("shapley", b, b_baseline) * (a - a_baseline),
-        product_coefficient("shapley", a, a_baseline) * (b - b_baseline),
-    )
+    k_a, k_b = PRODUCT_RULE_OBJECTS["shapley"](a, a_baseline, b, b_baseline)
+    return k_a * (a - a_baseline), k_b * (b - b_baseline)

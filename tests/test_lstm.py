@@ -309,11 +309,23 @@ def test_non_tensor_and_integer_inputs(weights64):
         lstm_forward(torch.full((1, 2, 3), float("nan"), dtype=torch.float64), weights64)
 
 
-@pytest.mark.parametrize("kwargs", [{"num_layers": 2}, {"bidirectional": True}, {"proj_size": 1}])
-def test_from_torch_refuses_unsupported_lstms(kwargs):
-    lstm = nn.LSTM(3, 2, batch_first=True, **kwargs)
-    with pytest.raises(ValueError, match="one-layer, one-direction"):
-        LSTMWeights.from_torch(lstm)
+def test_from_torch_refuses_projections():
+    with pytest.raises(ValueError, match="proj_size > 0 is not supported"):
+        LSTMWeights.from_torch(nn.LSTM(3, 2, batch_first=True, proj_size=1))
+
+
+@pytest.mark.parametrize("layer, direction", [(2, 0), (-1, 0), (0, 2), (1, 1)])
+def test_from_torch_refuses_a_layer_or_direction_the_module_lacks(layer, direction):
+    lstm = nn.LSTM(3, 2, num_layers=2)
+    with pytest.raises(ValueError, match=r"layer must lie in \[0, 1\] and direction in \[0, 0\]"):
+        LSTMWeights.from_torch(lstm, layer, direction)
+
+
+def test_from_torch_reads_any_layer_and_direction():
+    lstm = nn.LSTM(3, 2, num_layers=2, bidirectional=True)
+    weights = LSTMWeights.from_torch(lstm, 1, 1)
+    assert torch.equal(weights.weight_ih, lstm.weight_ih_l1_reverse.detach())
+    assert torch.equal(weights.bias_hh, lstm.bias_hh_l1_reverse.detach())
 
 
 def test_from_torch_refuses_other_modules():

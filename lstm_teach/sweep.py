@@ -1,0 +1,67 @@
+"""One layer, one direction: the forward that records local multipliers, and the one backward sweep.
+
+A recurrent layer maps its inputs ``u_0 … u_{T-1}`` to outputs ``h_0 … h_{T-1}``. Whatever sits above
+it (the head, the next layer) sends multipliers ``m_out[t]`` to every ``h_t``; the sweep returns
+the multipliers of every ``u_t``. Stacked layers, both directions, per-step heads, padded rows
+and embeddings are all compositions of these two functions (:mod:`lstm_teach.network`).
+
+Both run in *processing order*: step 0 is the first step the layer reads (for a backward direction,
+a row's last valid step). The sweep walks back from the last step that receives a multiplier:
+
+    m_h ← m_h + m_out[t]                       (what reaches h_t from above)
+    m_zx[t], m_zh, m_direct, carry ← cell.back_step(t, m_h, carry)
+    m_h ← W_hhᵀ m_zh + m_direct                (what reaches h_{t-1})
+
+and one matrix product ``m_u = W_ihᵀ m_zx`` at the end serves all steps. The cell
+(:class:`~lstm_teach.lstm.LSTMCell`, :class:`~lstm_teach.gru.GRUCell`) says what crosses a step; the
+rules (:mod:`lstm_teach.rules`) fixed the coefficients during the forward.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["trace_layer", "sweep"]
+
+_BLOCK = 1 << 18
+"""Elements per block of the forward's temporaries: big enough to amortise Python, small enough for cache."""
+
+
+def trace_layer(cell, weights, u: torch.Tensor, rules, batch: int):
+    """The forward of one layer and direction over ``u`` (T, N, I), time-major in processing order.
+
+    The first ``batch`` rows are the inputs, the rest their references (see ``cell.edges``).
+    Returns the outputs ``h`` (T, N, H) of every row and the edges (local multipliers) of the input
+    rows, computed a block of steps at a time so that only they are kept, not every gate's value.
+    """
+    steps, rows, _ = u.shape
+    hidden = weights.hidden_size
+    h = cell.hidden_states(u, weights)
+    h_prev = torch.cat([h.new_zeros(1, rows, hidden), h[:-1]])
+    edges = cell.new_edges(steps, batch, hidden, u)
+    block = max(1, min(steps, _BLOCK // (rows * weights.weight_hh.shape[0])))
+    carry = cell.initial_carry(rows, weights)
+    for start in range(0, steps, block):
+        part = slice(start, start + block)
+        carry = cell.edges(u[part], h_prev[part], carry, weights, rules, batch,
+                           out=cell.Edges(*(e[part] for e in edges)))
+    return h, edges
+
+
+def sweep(cell, edges, weights, m_out: torch.Tensor, active: list[bool]) -> torch.Tensor:
+    """Multipliers of the layer's inputs, (T, B, I), from those arriving at its outputs.
+
+    ``m_out`` (T, B, H): what reaches ``h_t`` from above, in processing order; ``active[t]`` is False
+    where ``m_out[t]`` is known to be zero (then it is not added). ``edges`` come from
+    :func:`trace_layer` and are consumed: their first field is overwritten with ``m_zx``.
+    """
+    last = max((t for t, a in enumerate(active) if a), default=-1)
+    m_zx = edges[0]
+    m_zx[last + 1:].zero_()                              # steps that reach nothing above
+    m_h, carry = None, None
+    for t in range(last, -1, -1):
+        if active[t]:
+            m_h = m_out[t] if m_h is None else m_h + m_out[t]
+        m_zh, m_direct, carry = cell.back_step(edges, t, m_h, carry)
+        m_h = m_zh @ weights.weight_hh if m_direct is None else torch.addmm(m_direct, m_zh, weights.weight_hh)
+    return m_zx @ weights.weight_ih
