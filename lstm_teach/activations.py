@@ -1,7 +1,21 @@
 """Activations by name, their derivatives, and DeepLift's rescale multiplier.
 
 The multiplier is the one number DeepLift's rescale rule (seed eq. 12) needs per neuron: how much
-the activation moved per unit of pre-activation on the way from the baseline to the input.
+the activation moved per unit of pre-activation on the way from the baseline to the input,
+
+    m = (act(z) − act(z_b)) / (z − z_b).
+
+Computed as written, the quotient loses its digits when ``z`` is close to ``z_b`` (the difference of
+two nearly equal activations divided by a tiny number) and is 0/0 at ``z = z_b``. For tanh and σ an
+identity removes the cancellation: with ``d = z − z_b``,
+
+    tanh(z) − tanh(z_b) = (1 − tanh z · tanh z_b) · tanh(d)                      (tanh)
+    σ(z) − σ(z_b)       = (σ(z) + σ(z_b) − 2 σ(z) σ(z_b)) · tanh(d / 2)          (σ(x) = (1 + tanh(x/2)) / 2)
+
+so ``m`` is a well-conditioned prefactor times ``tanh(d)/d`` (or ``tanh(d/2)/d``), which is accurate to
+rounding for every ``d`` and tends to 1 (½) as ``d → 0``; at ``d = 0`` that limit is used, and ``m``
+is the derivative ``act'(z)``. ReLU and the identity are piecewise linear: their quotient has no
+cancellation, and at ``d = 0`` the derivative is used. The result is finite for finite inputs.
 """
 
 from __future__ import annotations
@@ -14,10 +28,12 @@ __all__ = ["Activation", "ACTIVATIONS", "RELU", "get_activation", "rescale_multi
 
 
 class Activation(NamedTuple):
-    """An elementwise activation ``fn`` and its derivative ``grad``."""
+    """An elementwise activation ``fn``, its derivative ``grad``, and ``secant(z, z_b, y, y_b)``: the rescale
+    multiplier from the pre-activations and the activations ``y = fn(z)``, ``y_b = fn(z_b)``."""
 
     fn: Callable[[torch.Tensor], torch.Tensor]
     grad: Callable[[torch.Tensor], torch.Tensor]
+    secant: Callable[..., torch.Tensor]
 
 
 def _tanh_grad(z: torch.Tensor) -> torch.Tensor:
@@ -29,15 +45,37 @@ def _sigmoid_grad(z: torch.Tensor) -> torch.Tensor:
     return s * (1 - s)
 
 
+def _tanh_secant(z, z_b, y, y_b) -> torch.Tensor:
+    """``(1 − y y_b) · tanh(d) / d``, the limit 1 of ``tanh(d)/d`` at ``d = 0``."""
+    d = z - z_b
+    return torch.tanh(d).div_(d).nan_to_num_(nan=1.0).mul_(1 - y * y_b)
+
+
+def _sigmoid_secant(z, z_b, y, y_b) -> torch.Tensor:
+    """``(y + y_b − 2 y y_b) · tanh(d/2) / d``, the limit ½ of ``tanh(d/2)/d`` at ``d = 0``."""
+    d = z - z_b
+    return torch.tanh(d * 0.5).div_(d).nan_to_num_(nan=0.5).mul_(torch.addcmul(y + y_b, y, y_b, value=-2))
+
+
+def _piecewise_linear_secant(grad):
+    """The plain quotient (exact up to rounding for a piecewise linear activation), ``grad(z)`` at ``z = z_b``."""
+    def secant(z, z_b, y, y_b):
+        d = z - z_b
+        return torch.where(d == 0, grad(z.expand_as(d)), (y - y_b) / d)
+    return secant
+
+
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation(torch.tanh, _tanh_grad),
-    "sigmoid": Activation(torch.sigmoid, _sigmoid_grad),
-    "identity": Activation(lambda z: z, torch.ones_like),
+    "tanh": Activation(torch.tanh, _tanh_grad, _tanh_secant),
+    "sigmoid": Activation(torch.sigmoid, _sigmoid_grad, _sigmoid_secant),
+    "identity": Activation(lambda z: z, torch.ones_like,
+                           lambda z, z_b, y, y_b: torch.ones_like(torch.broadcast_tensors(z, z_b)[0])),
 }
 """The activations of chapter 1's dense layers, by name."""
 
-RELU = Activation(torch.relu, lambda z: (z > 0).to(z.dtype))
-"""ReLU, which a model's head may use (its derivative at 0 taken as 0)."""
+_relu_grad = lambda z: (z > 0).to(z.dtype)   # noqa: E731 (the derivative at 0 taken as 0)
+RELU = Activation(torch.relu, _relu_grad, _piecewise_linear_secant(_relu_grad))
+"""ReLU, which a model's head may use."""
 
 
 def get_activation(name: str) -> Activation:
@@ -53,23 +91,15 @@ def get_activation(name: str) -> Activation:
 def rescale_multiplier(act: Activation, z: torch.Tensor, z_b: torch.Tensor) -> torch.Tensor:
     """DeepLift's rescale multiplier ``(act(z) - act(z_b)) / (z - z_b)`` (seed eq. 12), elementwise.
 
-    Shapes: ``z`` and ``z_b`` broadcast together; the result has their broadcast shape.
-
-    Where ``|z - z_b| < sqrt(finfo.eps)`` (1.5e-8 in float64, 3.5e-4 in float32) the quotient would
-    lose most of its digits to cancellation, and at ``z == z_b`` it is 0/0. There the derivative at
-    the midpoint, ``act'((z + z_b) / 2)``, is used: it equals the quotient up to a term of order
-    ``(z - z_b)**2``, and it is the derivative ``act'(z)`` when ``z == z_b`` (captum and shap switch
-    to a derivative below a threshold too). The result is finite for finite inputs.
+    Shapes: ``z`` and ``z_b`` broadcast together; the result has their broadcast shape. Computed
+    without cancellation (see the module docstring); where ``z == z_b`` it is the derivative
+    ``act'(z)``, the limit of the quotient (captum and shap switch to a gradient there too). Never NaN
+    for finite inputs.
     """
     return rescale_from_values(act, act.fn(z), act.fn(z_b), z, z_b)
 
 
 def rescale_from_values(act: Activation, value, value_b, z, z_b) -> torch.Tensor:
-    """:func:`rescale_multiplier` when ``value = act(z)`` and ``value_b = act(z_b)`` are at hand
-    (a forward pass has computed them); same shapes and the same treatment of ``z ≈ z_b``."""
-    dz = z - z_b
-    near = dz.abs() < torch.finfo(dz.dtype).eps ** 0.5
-    secant = (value - value_b) / torch.where(near, torch.ones_like(dz), dz)
-    if near.any():
-        secant = torch.where(near, act.grad((z + z_b) / 2), secant)
-    return secant
+    """:func:`rescale_multiplier` when ``value = act(z)`` and ``value_b = act(z_b)`` are at hand (a forward
+    pass has computed them); same shapes, same accuracy."""
+    return act.secant(z, z_b, value, value_b)

@@ -27,6 +27,7 @@ import torch
 from .explainer import Explainer
 from .network import Network, multipliers
 from .rules import deeplift_rules
+from .subnormal import flush_subnormals
 
 __all__ = ["LSTMDeepLift"]
 
@@ -49,6 +50,7 @@ class LSTMDeepLift(Explainer):
     def has_convergence_delta(self) -> bool:
         return True
 
+    @flush_subnormals
     @torch.no_grad()
     def attribute(self, inputs, baselines=None, target=None, lengths=None, return_convergence_delta=False):
         """Attributions of ``inputs``: (B, T, I) for floats, (B, T) per token for ids (the sum over the

@@ -103,6 +103,19 @@ def gru_forward(x, weights: GRUWeights, h0=None) -> GRUTrace:
 
 # ----------------------------------------------------------------------------- local rules for the sweep
 
+class GRUValues(NamedTuple):
+    """A block of n steps of eq. G1–G4 for N rows, time-major: ``zx``, ``zh`` (n, N, 3H); ``r``, ``z``,
+    ``n``, ``h``, ``h_prev`` (n, N, H)."""
+
+    zx: torch.Tensor
+    zh: torch.Tensor
+    r: torch.Tensor
+    z: torch.Tensor
+    n: torch.Tensor
+    h: torch.Tensor
+    h_prev: torch.Tensor
+
+
 class GRUEdges(NamedTuple):
     """The local multipliers of one GRU layer and direction, time-major, for the B input rows. Every one
     multiplies ``m_{h_t}``: ``coef_x`` (T, B, 3H) gives the multipliers of ``zx`` (r, z, n blocks; the
@@ -123,10 +136,14 @@ class GRUCell:
     the product ``r ⊙ a`` (product rule); ``a = W_hn h_{t-1} + b_hn`` (linear rule); the gates'
     σ (nonlinearity rule) and pre-activations (linear rule). No state but ``h`` is carried, so every
     coefficient is a multiple of ``m_{h_t}`` and a step costs three products and one matrix product.
+    The forward values come from :meth:`scan` (step by step) or :meth:`recompute` (all at once around
+    PyTorch's fused kernel), as for the LSTM.
     """
 
     WEIGHTS = GRUWeights
     Edges = GRUEdges
+
+    # -------------------------------------------------------------- one step, for the tree and the unrolled model
 
     @staticmethod
     def zero_state(zeros: torch.Tensor):
@@ -148,6 +165,8 @@ class GRUCell:
         """The next state ``(h_t,)`` by :func:`gru_cell`."""
         return (gru_cell(zx, zh, state[0], act)[-1],)
 
+    # -------------------------------------------------------------- the forward of a layer, a block at a time
+
     @staticmethod
     def hidden_states(u: torch.Tensor, weights: GRUWeights) -> torch.Tensor:
         """``h_t`` for every step (T, N, H) of the time-major inputs ``u`` (T, N, I), from a zero state,
@@ -157,39 +176,59 @@ class GRUCell:
         return torch.gru(u, zeros, params, True, 1, 0.0, False, False, False)[0]
 
     @staticmethod
+    def scan(u: torch.Tensor, state, weights: GRUWeights, h_out: torch.Tensor):
+        """Eq. G1–G4 step by step over a block ``u`` (n, N, I) from ``state = (h,)``; writes ``h_t`` into
+        ``h_out`` and returns the block's :class:`GRUValues` and the state after it."""
+        zx = GRUCell.from_input(u, weights)
+        (h,) = state
+        per_step = []
+        w_hh_t = weights.weight_hh.T.contiguous()              # (H, 3H): the faster layout for h @ W_hhᵀ
+        for t in range(u.shape[0]):
+            zh = torch.addmm(weights.bias_hh, h, w_hh_t)
+            r, z, n, h_next = gru_cell(zx[t], zh, h)
+            per_step.append((zh, r, z, n, h_next, h))
+            h_out[t] = h = h_next
+        zh, r, z, n, h_all, h_prev = (torch.stack(v) for v in zip(*per_step))
+        return GRUValues(zx, zh, r, z, n, h_all, h_prev), (h,)
+
+    @staticmethod
+    def recompute(u: torch.Tensor, h_prev: torch.Tensor, state, weights: GRUWeights):
+        """The values of :meth:`scan` from the fused kernel's ``h_{t-1}`` (n, N, H), all steps at once."""
+        zx = GRUCell.from_input(u, weights)
+        zh = GRUCell.from_state((h_prev,), weights)
+        return GRUValues(zx, zh, *gru_cell(zx, zh, h_prev), h_prev), state
+
+    # -------------------------------------------------------------- local rules, then the backward step
+
+    @staticmethod
     def new_edges(steps: int, batch: int, hidden: int, like: torch.Tensor) -> GRUEdges:
         return GRUEdges(like.new_empty(steps, batch, 3 * hidden), like.new_empty(steps, batch, 3 * hidden),
                         like.new_empty(steps, batch, hidden))
 
     @staticmethod
-    def initial_carry(rows: int, weights: GRUWeights):
-        return None
-
-    @staticmethod
-    def edges(u, h_prev, carry, weights: GRUWeights, rules, batch: int, out: GRUEdges):
-        """Fill ``out`` (n, B, ·) for a block of n steps (arguments as :meth:`LSTMCell.edges`)."""
-        n, rows, _ = u.shape
-        zx = torch.addmm(weights.bias_ih, u.reshape(n * rows, -1), weights.weight_ih.T).view(n, rows, -1)
-        zh = torch.addmm(weights.bias_hh, h_prev.reshape(n * rows, -1), weights.weight_hh.T).view(n, rows, -1)
-        r, z, new, h = gru_cell(zx, zh, h_prev)
-        zx_r, zx_z, zx_n = zx.chunk(3, dim=-1)
-        zh_r, zh_z, a = zh.chunk(3, dim=-1)
-        values = {"pre_r": zx_r + zh_r, "pre_z": zx_z + zh_z, "pre_n": zx_n + r * a, "a": a, "r": r, "z": z,
-                  "keep": 1 - z, "n": new, "h_prev": h_prev}
+    def edges(values: GRUValues, lin_before, rules, batch: int, out: GRUEdges):
+        """Fill ``out`` (n, B, ·) for a block of n steps from its values (arguments as
+        :meth:`LSTMCell.edges`; nothing is handed to the next block)."""
+        zx_r, zx_z, zx_n = values.zx.chunk(3, dim=-1)
+        zh_r, zh_z, a = values.zh.chunk(3, dim=-1)
+        named = {"pre_r": zx_r + zh_r, "pre_z": zx_z + zh_z, "pre_n": zx_n + values.r * a, "a": a,
+                 "r": values.r, "z": values.z, "keep": 1 - values.z, "n": values.n, "h_prev": values.h_prev}
         if rules.uses_baseline:
-            x, ref = {k: v[:, :batch] for k, v in values.items()}, {k: v[:, batch:] for k, v in values.items()}
+            x, ref = {k: v[:, :batch] for k, v in named.items()}, {k: v[:, batch:] for k, v in named.items()}
+            h = values.h[:, :batch]
         else:
-            x, ref = {k: v for k, v in values.items()}, dict.fromkeys(values)
+            x, ref, h = named, dict.fromkeys(named), values.h
         k_keep, k_n = rules.product(x["keep"], ref["keep"], x["n"], ref["n"])            # (1 − z) ⊙ n
         k_z, k_hprev = rules.product(x["z"], ref["z"], x["h_prev"], ref["h_prev"])       # z ⊙ h_{t-1}
         k_r, k_a = rules.product(x["r"], ref["r"], x["a"], ref["a"])                     # r ⊙ a
-        lin_h = rules.linear(h if not rules.uses_baseline else h[:, :batch])            # h_t: a sum
+        lin_h = rules.linear(h)                                                           # h_t: a sum
 
         def through(act, name, pre):       # a nonlinearity and its pre-activation's linear rule
             m = rules.nonlinear(act, x[pre], ref[pre], x[name], ref[name])
             factor = rules.linear(x[pre])
             return m if factor is None else m * factor
 
+        hidden = a.shape[-1]
         m_n = k_n if lin_h is None else k_n * lin_h                                       # per unit of m_h
         coef_r, coef_z, coef_n = out.coef_x.chunk(3, dim=-1)
         torch.mul(m_n, through(_TANH, "n", "pre_n"), out=coef_n)                         # G3
@@ -198,19 +237,28 @@ class GRUCell:
         if lin_h is not None:
             coef_z.mul_(lin_h)
         coef_z.mul_(through(_SIGMOID, "z", "pre_z"))                                      # G2
+        out.coef_h[..., :2 * hidden].copy_(out.coef_x[..., :2 * hidden])
+        torch.mul(coef_n, k_a, out=out.coef_h[..., 2 * hidden:])                          # G3: a = W_hn h + b_hn
         lin_a = rules.linear(x["a"])
-        out.coef_h[..., :2 * a.shape[-1]].copy_(out.coef_x[..., :2 * a.shape[-1]])
-        torch.mul(coef_n, k_a, out=out.coef_h[..., 2 * a.shape[-1]:])
         if lin_a is not None:
-            out.coef_h[..., 2 * a.shape[-1]:].mul_(lin_a)
+            out.coef_h[..., 2 * hidden:].mul_(lin_a)
         torch.mul(k_hprev, 1.0 if lin_h is None else lin_h, out=out.direct)               # G4
-        return carry
+        return None
 
     @staticmethod
-    def back_step(edges: GRUEdges, t: int, m_h: torch.Tensor, carry):
-        """From ``m_{h_t}`` (B, H): ``m_zx`` (written into ``edges.coef_x[t]``), ``m_zh``, the direct
-        share of ``h_{t-1}``, and no carry."""
-        hidden = m_h.shape[-1]
-        edges.coef_x[t].view(-1, 3, hidden).mul_(m_h.unsqueeze(1))
-        m_zh = edges.coef_h[t].view(-1, 3, hidden).mul_(m_h.unsqueeze(1)).view(-1, 3 * hidden)
-        return m_zh, edges.direct[t] * m_h, None
+    def step_views(edges: GRUEdges) -> list:
+        """Per step: ``coef_x[t]`` as (B, 3, H), ``coef_h[t]`` as (B, 3H) and (B, 3, H), ``direct[t]``."""
+        steps, batch, three_h = edges.coef_x.shape
+        shape = (steps, batch, 3, three_h // 3)
+        return list(zip(edges.coef_x.view(shape).unbind(0), edges.coef_h.unbind(0),
+                        edges.coef_h.view(shape).unbind(0), edges.direct.unbind(0)))
+
+    @staticmethod
+    def back_step(views, m_h: torch.Tensor, carry):
+        """From ``m_{h_t}`` (B, H): ``m_zx`` (written into ``coef_x[t]``), ``m_zh`` (written into
+        ``coef_h[t]``), the direct share of ``h_{t-1}``, and no carry."""
+        coef_x, m_zh, coef_h, direct = views
+        m = m_h.unsqueeze(1)
+        coef_x.mul_(m)
+        coef_h.mul_(m)
+        return m_zh, direct * m_h, None

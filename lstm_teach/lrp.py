@@ -29,6 +29,7 @@ from torch import nn
 from .explainer import Explainer
 from .network import Network, multipliers
 from .rules import lrp_rules
+from .subnormal import flush_subnormals
 
 __all__ = ["LSTMLRP"]
 
@@ -55,6 +56,7 @@ class LSTMLRP(Explainer):
         self.eps = float(eps)
         self.rules = lrp_rules(self.eps)
 
+    @flush_subnormals
     @torch.no_grad()
     def attribute(self, inputs, target=None, lengths=None):
         """Relevance of ``inputs``: (B, T, I) for floats, (B, T) per token for ids. Arguments: see

@@ -178,6 +178,19 @@ def lstm_forward(x, weights: LSTMWeights, h0=None, c0=None) -> LSTMTrace:
 
 # ----------------------------------------------------------------------------- local rules for the sweep
 
+class LSTMValues(NamedTuple):
+    """A block of n steps of eq. 1–6 for N rows, time-major: ``z`` (n, N, 4H); ``i``, ``f``, ``g``, ``o``,
+    ``c`` (n, N, H); ``c_before`` (N, H), the cell state before the block's first step."""
+
+    z: torch.Tensor
+    i: torch.Tensor
+    f: torch.Tensor
+    g: torch.Tensor
+    o: torch.Tensor
+    c: torch.Tensor
+    c_before: torch.Tensor
+
+
 class LSTMEdges(NamedTuple):
     """The local multipliers of one layer and direction, time-major, for the B input rows.
 
@@ -205,11 +218,15 @@ class LSTMCell:
       the sweep reaches ``x_t`` through ``W_i*`` and ``h_{t-1}`` through ``W_h*``.
 
     Every coefficient depends only on the forward values, so :meth:`edges` computes them for a whole
-    block of steps at once, and :meth:`back_step` is four tensor operations per step.
+    block of steps at once, and :meth:`back_step` is five tensor operations per step. The forward
+    values come from :meth:`scan` (eq. 1–6 step by step) or, where a step is too small for Python's
+    cost per operation to pay off, from :meth:`recompute` around PyTorch's fused kernel.
     """
 
     WEIGHTS = LSTMWeights
     Edges = LSTMEdges
+
+    # -------------------------------------------------------------- one step, for the tree and the unrolled model
 
     @staticmethod
     def zero_state(zeros: torch.Tensor):
@@ -232,6 +249,8 @@ class LSTMCell:
         *_, c, h = lstm_cell(zx + zh, state[1], act)
         return h, c
 
+    # -------------------------------------------------------------- the forward of a layer, a block at a time
+
     @staticmethod
     def hidden_states(u: torch.Tensor, weights: LSTMWeights) -> torch.Tensor:
         """``h_t`` for every step (T, N, H) of the time-major inputs ``u`` (T, N, I), from zero states,
@@ -241,44 +260,64 @@ class LSTMCell:
         return torch.lstm(u, (zeros, zeros), params, True, 1, 0.0, False, False, False)[0]
 
     @staticmethod
+    def _inputs(u: torch.Tensor, weights: LSTMWeights) -> torch.Tensor:
+        """``W_ih u_t + b_ih + b_hh`` for a block (n, N, I) → (n, N, 4H), one matrix product."""
+        n, rows, _ = u.shape
+        return torch.addmm(weights.bias_ih + weights.bias_hh, u.reshape(n * rows, -1), weights.weight_ih.T).view(n, rows, -1)
+
+    @staticmethod
+    def scan(u: torch.Tensor, state, weights: LSTMWeights, h_out: torch.Tensor):
+        """Eq. 1–6 step by step over a block ``u`` (n, N, I) from ``state = (h, c)``; writes ``h_t`` into
+        ``h_out`` (n, N, H) and returns the block's :class:`LSTMValues` and the state after it."""
+        z = LSTMCell._inputs(u, weights)
+        h, c = state
+        c_before, per_step = c, []
+        w_hh_t = weights.weight_hh.T.contiguous()              # (H, 4H): the faster layout for h @ W_hhᵀ
+        for t in range(u.shape[0]):
+            i, f, g, o, c, h = lstm_cell(z[t].addmm_(h, w_hh_t), c)
+            h_out[t] = h
+            per_step.append((i, f, g, o, c))
+        i, f, g, o, c_all = (torch.stack(v) for v in zip(*per_step))
+        return LSTMValues(z, i, f, g, o, c_all, c_before), (h, c)
+
+    @staticmethod
+    def recompute(u: torch.Tensor, h_prev: torch.Tensor, state, weights: LSTMWeights):
+        """The values of :meth:`scan` from the fused kernel's ``h_{t-1}`` (n, N, H): every pre-activation
+        and gate at once, and only eq. 4 step by step; the state carries ``c`` (``h`` is the kernel's)."""
+        z = LSTMCell._inputs(u, weights)
+        z.view(-1, z.shape[-1]).addmm_(h_prev.reshape(-1, h_prev.shape[-1]), weights.weight_hh.T)
+        i, f, g, o = lstm_gates(z)
+        ig = i * g
+        c = torch.empty_like(ig)
+        c_prev = c_before = state[1]
+        for t in range(u.shape[0]):
+            c_prev = remember(f[t], c_prev, ig[t], out=c[t])
+        return LSTMValues(z, i, f, g, o, c, c_before), (None, c_prev)
+
+    # -------------------------------------------------------------- local rules, then the backward step
+
+    @staticmethod
     def new_edges(steps: int, batch: int, hidden: int, like: torch.Tensor) -> LSTMEdges:
         return LSTMEdges(like.new_empty(steps, batch, 4 * hidden), like.new_empty(steps, batch, hidden),
                          like.new_empty(steps, batch, hidden))
 
     @staticmethod
-    def initial_carry(rows: int, weights: LSTMWeights):
-        """What a block of :meth:`edges` hands to the next: ``c_{t-1}`` of every row and the linear
-        rule's factor at ``c_{t-1}`` (None until known)."""
-        return weights.weight_ih.new_zeros(rows, weights.hidden_size), None
+    def edges(values: LSTMValues, lin_before, rules, batch: int, out: LSTMEdges):
+        """Fill ``out`` (n, B, ·) for a block of n steps from its values; return what the next block needs
+        (the linear rule's factor at the block's last ``c_t``, None for DeepLift).
 
-    @staticmethod
-    def edges(u, h_prev, carry, weights: LSTMWeights, rules, batch: int, out: LSTMEdges):
-        """Fill ``out`` (n, B, ·) for a block of n steps; return the carry for the next block.
-
-        ``u`` (n, N, I) and ``h_prev`` (n, N, H): the layer's inputs and ``h_{t-1}``, time-major. The first
-        ``batch`` rows are the inputs; with ``rules.uses_baseline`` the rest are their baselines (B rows,
-        or one row that every input shares), else there are none (LRP's reference is zero).
+        The first ``batch`` rows are the inputs; with ``rules.uses_baseline`` the rest are their baselines
+        (B rows, or one row that every input shares), else there are none (LRP's reference is zero).
         """
-        c_before, lin_before = carry
-        n, rows, _ = u.shape
-        z = torch.addmm(weights.bias_ih + weights.bias_hh, u.reshape(n * rows, -1), weights.weight_ih.T)
-        z = z.addmm_(h_prev.reshape(n * rows, -1), weights.weight_hh.T).view(n, rows, -1)   # eq. 1–3, 5
-        i, f, g, o = lstm_gates(z)
-        ig = i * g
-        c = torch.empty_like(ig)
-        c_prev = c_before
-        for t in range(n):
-            c_prev = remember(f[t], c_prev, ig[t], out=c[t])                                # eq. 4
-        tanh_c = torch.tanh(c)
-        c_prev = torch.cat([c_before.unsqueeze(0), c[:-1]])
-        carry = (c[-1], lin_before)
+        tanh_c = torch.tanh(values.c)
+        c_prev = torch.cat([values.c_before.unsqueeze(0), values.c[:-1]])
 
         def sides(v):             # (at the input, at the reference): the reference is None for LRP
             return (v[:, :batch], v[:, batch:]) if rules.uses_baseline else (v, None)
 
-        (i, i_r), (f, f_r), (g, g_r), (o, o_r) = sides(i), sides(f), sides(g), sides(o)
-        (c, c_r), (tanh_c, tanh_c_r), (c_prev, c_prev_r) = sides(c), sides(tanh_c), sides(c_prev)
-        z, z_r = sides(z)
+        (i, i_r), (f, f_r), (g, g_r), (o, o_r) = (sides(v) for v in values[1:5])
+        (c, c_r), (tanh_c, tanh_c_r), (c_prev, c_prev_r) = sides(values.c), sides(tanh_c), sides(c_prev)
+        z, z_r = sides(values.z)
         z_r = z_r.chunk(4, dim=-1) if z_r is not None else (None,) * 4
         k_i, k_g = rules.product(i, i_r, g, g_r)                                            # i ⊙ g
         k_f, k_cprev = rules.product(f, f_r, c_prev, c_prev_r)                              # f ⊙ c_{t-1}
@@ -287,25 +326,34 @@ class LSTMCell:
         for coef, z_v, z_ref, (act, a, a_ref, k) in zip(out.coef.chunk(4, dim=-1), z.chunk(4, dim=-1), z_r, gates):
             torch.mul(rules.nonlinear(act, z_v, z_ref, a, a_ref), k, out=coef)             # eq. 1–3, 5
         torch.mul(rules.nonlinear(_TANH, c, c_r, tanh_c, tanh_c_r), k_tanh_c, out=out.h_to_c)   # eq. 6
-        out.c_to_cprev.copy_(k_cprev)
+        out.c_to_cprev.copy_(k_cprev)                                                       # eq. 4
         lin_z, lin_c = rules.linear(z), rules.linear(c)                 # pre-activations; c_t, a sum
         if lin_z is not None:
             out.coef.mul_(lin_z)
-        if lin_c is not None:
-            out.h_to_c.mul_(lin_c)
-            first = lin_before if lin_before is not None else torch.ones_like(lin_c[0])
-            out.c_to_cprev.mul_(torch.cat([first.unsqueeze(0), lin_c[:-1]]))
-            carry = (carry[0], lin_c[-1])
-        return carry
+        if lin_c is None:
+            return None
+        out.h_to_c.mul_(lin_c)
+        first = lin_before if lin_before is not None else torch.ones_like(lin_c[0])
+        out.c_to_cprev.mul_(torch.cat([first.unsqueeze(0), lin_c[:-1]]))
+        return lin_c[-1]
 
     @staticmethod
-    def back_step(edges: LSTMEdges, t: int, m_h: torch.Tensor, m_c_next: torch.Tensor | None):
-        """Multipliers back through step ``t``: from ``m_{h_t}`` (B, H) and ``m_{c_t}`` reaching it from
-        step t + 1 (already through eq. 4 of that step), ``m_z`` (written into ``edges.coef[t]``, used for
-        both ``x_t`` and ``h_{t-1}``), no direct path to ``h_{t-1}``, and ``m_{c_{t-1}}``'s share."""
-        m_c = m_h * edges.h_to_c[t] if m_c_next is None else torch.addcmul(m_c_next, m_h, edges.h_to_c[t])
-        m_z = edges.coef[t]
-        hidden = m_h.shape[-1]
-        m_z[:, :3 * hidden].view(-1, 3, hidden).mul_(m_c.unsqueeze(1))                   # i, f, g ← c_t
-        m_z[:, 3 * hidden:].mul_(m_h)                                                     # o ← h_t
-        return m_z, None, m_c * edges.c_to_cprev[t]
+    def step_views(edges: LSTMEdges) -> list:
+        """Per step: ``coef[t]`` (B, 4H), its i, f, g blocks (B, 3, H) and its o block (B, H), ``h_to_c[t]``,
+        ``c_to_cprev[t]`` — views made once, so that the sweep's loop does no indexing."""
+        steps, batch, four_h = edges.coef.shape
+        blocks = edges.coef.view(steps, batch, 4, four_h // 4)
+        return list(zip(edges.coef.unbind(0), blocks[:, :, :3].unbind(0), blocks[:, :, 3].unbind(0),
+                        edges.h_to_c.unbind(0), edges.c_to_cprev.unbind(0)))
+
+    @staticmethod
+    def back_step(views, m_h: torch.Tensor, m_c_next: torch.Tensor | None):
+        """Multipliers back through one step (its :meth:`step_views`): from ``m_{h_t}`` (B, H) and the
+        ``m_{c_t}`` reaching it from step t + 1 (already through that step's eq. 4), return ``m_z`` (written
+        into ``coef[t]``; it serves both ``x_t`` and ``h_{t-1}``), no direct path to ``h_{t-1}``, and what
+        reaches ``c_{t-1}``."""
+        m_z, ifg, o, h_to_c, c_to_cprev = views
+        m_c = m_h * h_to_c if m_c_next is None else torch.addcmul(m_c_next, m_h, h_to_c)
+        ifg.mul_(m_c.unsqueeze(1))                                                        # i, f, g ← c_t
+        o.mul_(m_h)                                                                       # o ← h_t
+        return m_z, None, m_c * c_to_cprev

@@ -23,8 +23,12 @@ import torch
 
 __all__ = ["trace_layer", "sweep"]
 
-_BLOCK = 1 << 18
+_BLOCK = 1 << 16
 """Elements per block of the forward's temporaries: big enough to amortise Python, small enough for cache."""
+
+_FUSED_BELOW = 1 << 19
+"""Rows × recurrent weights under which a step is too small to pay for a dozen Python-level operations:
+there the forward takes ``h_t`` from PyTorch's fused kernel and recomputes the rest all steps at once."""
 
 
 def trace_layer(cell, weights, u: torch.Tensor, rules, batch: int):
@@ -33,18 +37,25 @@ def trace_layer(cell, weights, u: torch.Tensor, rules, batch: int):
     The first ``batch`` rows are the inputs, the rest their references (see ``cell.edges``).
     Returns the outputs ``h`` (T, N, H) of every row and the edges (local multipliers) of the input
     rows, computed a block of steps at a time so that only they are kept, not every gate's value.
+    The values come from ``cell.scan`` (the equations step by step) or, for small steps, from
+    ``cell.recompute`` around the fused kernel's ``h_t`` (the same numbers; tested equal).
     """
     steps, rows, _ = u.shape
     hidden = weights.hidden_size
-    h = cell.hidden_states(u, weights)
-    h_prev = torch.cat([h.new_zeros(1, rows, hidden), h[:-1]])
+    fused = rows * weights.weight_hh.numel() < _FUSED_BELOW
+    h = cell.hidden_states(u, weights) if fused else u.new_empty(steps, rows, hidden)
+    h_prev = torch.cat([h.new_zeros(1, rows, hidden), h[:-1]]) if fused else None
     edges = cell.new_edges(steps, batch, hidden, u)
     block = max(1, min(steps, _BLOCK // (rows * weights.weight_hh.shape[0])))
-    carry = cell.initial_carry(rows, weights)
+    state = cell.zero_state(u.new_zeros(rows, hidden))
+    carried = None
     for start in range(0, steps, block):
         part = slice(start, start + block)
-        carry = cell.edges(u[part], h_prev[part], carry, weights, rules, batch,
-                           out=cell.Edges(*(e[part] for e in edges)))
+        if fused:
+            values, state = cell.recompute(u[part], h_prev[part], state, weights)
+        else:
+            values, state = cell.scan(u[part], state, weights, h[part])
+        carried = cell.edges(values, carried, rules, batch, cell.Edges(*(e[part] for e in edges)))
     return h, edges
 
 
@@ -58,10 +69,12 @@ def sweep(cell, edges, weights, m_out: torch.Tensor, active: list[bool]) -> torc
     last = max((t for t, a in enumerate(active) if a), default=-1)
     m_zx = edges[0]
     m_zx[last + 1:].zero_()                              # steps that reach nothing above
+    views, m_out_t = cell.step_views(edges), m_out.unbind(0)
+    w_hh = weights.weight_hh
     m_h, carry = None, None
     for t in range(last, -1, -1):
         if active[t]:
-            m_h = m_out[t] if m_h is None else m_h + m_out[t]
-        m_zh, m_direct, carry = cell.back_step(edges, t, m_h, carry)
-        m_h = m_zh @ weights.weight_hh if m_direct is None else torch.addmm(m_direct, m_zh, weights.weight_hh)
+            m_h = m_out_t[t] if m_h is None else m_h + m_out_t[t]
+        m_zh, m_direct, carry = cell.back_step(views[t], m_h, carry)
+        m_h = torch.mm(m_zh, w_hh) if m_direct is None else torch.addmm(m_direct, m_zh, w_hh)
     return m_zx @ weights.weight_ih

@@ -24,6 +24,7 @@ from .explainer import Explainer
 from .head import head_forward
 from .network import Network
 from .shapley import check_players, coalitions, shapley_matrix
+from .subnormal import flush_subnormals
 
 __all__ = ["TimeStepShapley"]
 
@@ -42,6 +43,7 @@ class TimeStepShapley(Explainer):
         super().__init__(model)
         self.chunk_size = chunk_size
 
+    @flush_subnormals
     @torch.no_grad()
     def attribute(self, inputs, baselines=None, target=None, lengths=None):
         """Shapley values ``(B, T)``; they sum to ``f(x) − f(baseline)`` for each row, and steps at or past
