@@ -7,8 +7,8 @@ Arguments, for a model with B rows of T steps (see :mod:`lstm_teach.models`):
 
 * ``inputs``: floats (B, T, I); or token ids (B, T) when the model has an embedding.
 * ``baselines``: for floats, anything that broadcasts to (B, T, I) (zeros when None). For tokens,
-  ids of the same shape, one id (an int, such as a pad id), or embedding vectors broadcasting to
-  (B, T, E); None means the zero embedding.
+  ids that broadcast to (B, T) — one id such as a pad id (an int), a (T,) sentence, or (B, T) —, or
+  embedding vectors broadcasting to (B, T, E); None means the zero embedding.
 * ``target``: the explained output. ``readout="last"``: an int or (B,) tensor (may be omitted with
   one output). ``readout="all"``: a ``(t, o)`` tuple, as in captum, or a (B, 2) tensor of rows ``(t, o)``.
 * ``lengths``: None (full rows) or (B,) integers in [1, T]. Steps at or past a row's length get
@@ -121,10 +121,12 @@ class Explainer:
         if isinstance(baselines, int) and not isinstance(baselines, bool):
             baselines = torch.tensor(baselines, device=ids.device)
         if isinstance(baselines, torch.Tensor) and not baselines.is_floating_point():
-            if baselines.dim() == 0:
-                baselines = baselines.expand_as(ids)
-            check_shape("baselines", baselines, f"() or {tuple(ids.shape)} (token ids)", baselines.shape == ids.shape)
-            return self.model.embedding.weight.detach()[self._ids("baselines", baselines)]
+            try:
+                fits = torch.broadcast_shapes(baselines.shape, ids.shape) == ids.shape
+            except RuntimeError:
+                fits = False
+            check_shape("baselines", baselines, f"broadcastable to the ids {tuple(ids.shape)} (token ids)", fits)
+            return self.model.embedding.weight.detach()[self._ids("baselines", baselines.expand_as(ids))]
         return baseline_like("baselines", baselines, "the embedded inputs", x)
 
     @staticmethod

@@ -233,7 +233,7 @@ class GRUCell:
         coef_r, coef_z, coef_n = out.coef_x.chunk(3, dim=-1)
         torch.mul(m_n, through(_TANH, "n", "pre_n"), out=coef_n)                         # G3
         torch.mul(coef_n, k_r, out=coef_r).mul_(through(_SIGMOID, "r", "pre_r"))         # G3, G1
-        torch.sub(k_z, k_keep, out=coef_z)                                                # G4
+        coef_z.copy_(k_z - k_keep)                        # G4 (both may be one shared reference row)
         if lin_h is not None:
             coef_z.mul_(lin_h)
         coef_z.mul_(through(_SIGMOID, "z", "pre_z"))                                      # G2
@@ -242,7 +242,7 @@ class GRUCell:
         lin_a = rules.linear(x["a"])
         if lin_a is not None:
             out.coef_h[..., 2 * hidden:].mul_(lin_a)
-        torch.mul(k_hprev, 1.0 if lin_h is None else lin_h, out=out.direct)               # G4
+        out.direct.copy_(k_hprev if lin_h is None else k_hprev * lin_h)                   # G4
         return None
 
     @staticmethod

@@ -104,29 +104,31 @@ def multipliers(net: Network, x, x_ref, lengths, target_step, target, rules):
         traces.append(layer_edges)
         u = torch.cat(outputs, dim=-1)                                   # (T, N, D·H), time order
 
-    # readout: the step at which each direction's output is read, in time order, for every row
-    rows_index = torch.arange(n_rows, device=x.device)
-    last = row_lengths - 1
+    # readout: the step at which each direction's output is read, in time order, for each input row; a
+    # row's reference is read at the same step (a shared reference row serves every input row)
+    last = lengths - 1
     directions, hidden = len(net.layers[-1]), net.hidden_size
     if net.readout == "last":                            # [h_fwd at the last valid step; h_bwd at step 0]
         read = [last, torch.zeros_like(last)][:directions]
     else:
-        step = torch.cat([target_step, target_step[:n_rows - batch]]) if n_rows > batch else target_step
-        read = [step] * directions
-    features = torch.cat([u[read[d], rows_index, d * hidden:(d + 1) * hidden] for d in range(directions)], dim=-1)
+        read = [target_step] * directions
+    inputs = torch.arange(batch, device=x.device)
+
+    def features(rows):
+        return torch.cat([u[read[d], rows, d * hidden:(d + 1) * hidden] for d in range(directions)], dim=-1)
+
+    features_x = features(inputs)
+    features_ref = None if n_rows == batch else features(batch + inputs if n_rows == 2 * batch else
+                                                         torch.full_like(inputs, batch))
     processing = [read[0]] + [last - r for r in read[1:]]   # the same steps in processing order
-    if n_rows > batch:
-        features_x, features_ref = features[:batch], features[batch:].expand(batch, -1)
-    else:
-        features_x, features_ref = features, None
     m_features, scores, scores_ref = head_multipliers(net.head, features_x, features_ref, target, rules)
 
     # back through the layers
     m_out, active = [], []
     for d in range(directions):
         m = x.new_zeros(steps, batch, hidden)
-        at = processing[d][:batch]
-        m[at, torch.arange(batch, device=x.device)] = m_features[:, d * hidden:(d + 1) * hidden]
+        at = processing[d]
+        m[at, inputs] = m_features[:, d * hidden:(d + 1) * hidden]
         m_out.append(m)
         flags = [False] * steps
         for t in at.unique().tolist():

@@ -128,6 +128,18 @@ def shap_deep(model, x_e, ref_e, target):
     return torch.stack(rows)
 
 
+@pytest.mark.parametrize("rule", ["shapley", "input", "baseline"])
+@pytest.mark.parametrize("member", MEMBERS[::3], ids=str)
+def test_one_baseline_shared_by_every_row_equals_each_row_alone(member, rule):
+    """A shared baseline runs the forward over B + 1 rows: each rule's coefficients broadcast one reference row."""
+    model, x, ref, _, target = explain(member, lengths=None)
+    shared = ref[:1]
+    explainer = lt.LSTMDeepLift(model, rule)
+    together = explainer.attribute(x, shared, target=target)
+    alone = torch.cat([explainer.attribute(x[b:b + 1], shared, target=target[b:b + 1]) for b in range(B)])
+    assert_within(together, alone, rounding_bound(model, T, together.abs().flatten(1).sum(1) + 1.0))
+
+
 @pytest.mark.parametrize("member", MEMBERS[::2], ids=str)
 def test_baseline_rule_equals_shap_deep_explainer_on_the_unrolled_model(member):
     model, x, ref, _, target = explain(member, lengths=None)
@@ -276,7 +288,7 @@ PER_STEP = Member(readout="all", outputs=3)
     (TOKENS, lambda e: e.attribute(torch.tensor([[1, 7]]), target=0), ValueError, r"inputs must be ids in \[0, 6\]"),
     (TOKENS, lambda e: e.attribute(torch.tensor([1, 2]), target=0), ValueError, r"inputs must have shape \(B, T\)"),
     (TOKENS, lambda e: e.attribute(torch.tensor([[1, 2]]), torch.tensor([[1, 2, 3]]), target=0), ValueError,
-     r"baselines must have shape \(\) or \(1, 2\) \(token ids\)"),
+     r"baselines must have shape broadcastable to the ids \(1, 2\) \(token ids\)"),
     (TOKENS, lambda e: e.attribute(torch.tensor([[1, 2]]), 9, target=0), ValueError, r"baselines must be ids in \[0, 6\]"),
     (TOKENS, lambda e: e.attribute(torch.tensor([[1, 2]]), torch.zeros(2, dtype=F64), target=0), ValueError,
      r"baselines must have shape broadcastable to the embedded inputs \(1, 2, 3\)"),
