@@ -21,7 +21,7 @@ from torch import nn
 
 from .activations import get_activation
 from .checks import as_tensor, check_finite, check_same_kind, check_shape
-from .weights import RecurrentWeights
+from .weights import RecurrentWeights, previous_steps
 
 __all__ = ["GRU_GATES", "GRU_ALIASES", "GRU_FUNCTIONS", "GRUWeights", "GRUTrace", "gru_cell", "gru_forward",
            "GRUCell"]
@@ -63,7 +63,8 @@ def gru_cell(zx: torch.Tensor, zh: torch.Tensor, h_prev: torch.Tensor, act=GRU_F
 @dataclass
 class GRUTrace:
     """Every quantity of eq. G1–G4 at every step: ``zx``, ``zh`` (B, T, 3H); ``r``, ``z``, ``n``, ``h``
-    (B, T, H); ``h0`` (B, H)."""
+    (B, T, H); ``h0`` (B, H), the state before the first step. The engine keeps blocks of steps
+    time-major, (T, B, ·), with ``time_dim = 0``."""
 
     zx: torch.Tensor
     zh: torch.Tensor
@@ -72,11 +73,18 @@ class GRUTrace:
     n: torch.Tensor
     h: torch.Tensor
     h0: torch.Tensor
+    time_dim: int = 1
 
     @property
     def h_prev(self) -> torch.Tensor:
-        """``h_{t-1}`` for every step, (B, T, H)."""
-        return torch.cat([self.h0.unsqueeze(1), self.h[:, :-1]], dim=1)
+        """``h_{t-1}`` for every step."""
+        return previous_steps(self.h0, self.h, self.time_dim)
+
+    def batch_first(self) -> "GRUTrace":
+        """The same trace with (B, T, ·) tensors."""
+        if self.time_dim == 1:
+            return self
+        return GRUTrace(*(v.transpose(0, 1) for v in (self.zx, self.zh, self.r, self.z, self.n, self.h)), self.h0)
 
 
 def gru_forward(x, weights: GRUWeights, h0=None) -> GRUTrace:
@@ -91,30 +99,11 @@ def gru_forward(x, weights: GRUWeights, h0=None) -> GRUTrace:
     if h0 is None:
         h0 = x.new_zeros(batch, hidden)
     check_shape("h0", as_tensor("h0", h0), f"(B, H) = ({batch}, {hidden})", h0.shape == (batch, hidden))
-    zx_all = x @ weights.weight_ih.T + weights.bias_ih
-    h, per_step = h0, []
-    for t in range(x.shape[1]):
-        zh = h @ weights.weight_hh.T + weights.bias_hh
-        r, z, n, h = gru_cell(zx_all[:, t], zh, h)
-        per_step.append((zh, r, z, n, h))
-    zh, r, z, n, h = (torch.stack(seq, dim=1) for seq in zip(*per_step))
-    return GRUTrace(zx_all, zh, r, z, n, h, h0)
+    trace, _ = GRUCell.scan(x.transpose(0, 1), (h0,), weights, x.new_empty(x.shape[1], batch, hidden))
+    return trace.batch_first()
 
 
 # ----------------------------------------------------------------------------- local rules for the sweep
-
-class GRUValues(NamedTuple):
-    """A block of n steps of eq. G1–G4 for N rows, time-major: ``zx``, ``zh`` (n, N, 3H); ``r``, ``z``,
-    ``n``, ``h``, ``h_prev`` (n, N, H)."""
-
-    zx: torch.Tensor
-    zh: torch.Tensor
-    r: torch.Tensor
-    z: torch.Tensor
-    n: torch.Tensor
-    h: torch.Tensor
-    h_prev: torch.Tensor
-
 
 class GRUEdges(NamedTuple):
     """The local multipliers of one GRU layer and direction, time-major, for the B input rows. Every one
@@ -178,25 +167,25 @@ class GRUCell:
     @staticmethod
     def scan(u: torch.Tensor, state, weights: GRUWeights, h_out: torch.Tensor):
         """Eq. G1–G4 step by step over a block ``u`` (n, N, I) from ``state = (h,)``; writes ``h_t`` into
-        ``h_out`` and returns the block's :class:`GRUValues` and the state after it."""
+        ``h_out`` and returns the block's time-major :class:`GRUTrace` and the state after it."""
         zx = GRUCell.from_input(u, weights)
-        (h,) = state
+        (h,) = (h_before,) = state
         per_step = []
         w_hh_t = weights.weight_hh.T.contiguous()              # (H, 3H): the faster layout for h @ W_hhᵀ
         for t in range(u.shape[0]):
             zh = torch.addmm(weights.bias_hh, h, w_hh_t)
             r, z, n, h_next = gru_cell(zx[t], zh, h)
-            per_step.append((zh, r, z, n, h_next, h))
+            per_step.append((zh, r, z, n))
             h_out[t] = h = h_next
-        zh, r, z, n, h_all, h_prev = (torch.stack(v) for v in zip(*per_step))
-        return GRUValues(zx, zh, r, z, n, h_all, h_prev), (h,)
+        zh, r, z, n = (torch.stack(v) for v in zip(*per_step))
+        return GRUTrace(zx, zh, r, z, n, h_out, h_before, time_dim=0), (h,)
 
     @staticmethod
     def recompute(u: torch.Tensor, h_prev: torch.Tensor, state, weights: GRUWeights):
         """The values of :meth:`scan` from the fused kernel's ``h_{t-1}`` (n, N, H), all steps at once."""
         zx = GRUCell.from_input(u, weights)
         zh = GRUCell.from_state((h_prev,), weights)
-        return GRUValues(zx, zh, *gru_cell(zx, zh, h_prev), h_prev), state
+        return GRUTrace(zx, zh, *gru_cell(zx, zh, h_prev), h_prev[0], time_dim=0), state
 
     # -------------------------------------------------------------- local rules, then the backward step
 
@@ -206,7 +195,7 @@ class GRUCell:
                         like.new_empty(steps, batch, hidden))
 
     @staticmethod
-    def edges(values: GRUValues, lin_before, rules, batch: int, out: GRUEdges):
+    def edges(values: GRUTrace, lin_before, rules, batch: int, out: GRUEdges):
         """Fill ``out`` (n, B, ·) for a block of n steps from its values (arguments as
         :meth:`LSTMCell.edges`; nothing is handed to the next block)."""
         zx_r, zx_z, zx_n = values.zx.chunk(3, dim=-1)

@@ -27,7 +27,7 @@ from torch import nn
 
 from .activations import get_activation
 from .checks import as_tensor, check_finite, check_same_kind, check_shape
-from .weights import RecurrentWeights
+from .weights import RecurrentWeights, previous_steps
 
 __all__ = ["GATES", "ALIASES", "GATE_ACTIVATIONS", "FUNCTIONS", "canonical_gate", "LSTMWeights", "LSTMTrace",
            "lstm_cell", "lstm_step", "lstm_forward", "LSTMCell"]
@@ -103,9 +103,10 @@ class LSTMTrace:
     """Every quantity of eq. 1–6 at every step.
 
     ``z`` (B, T, 4H): pre-activations, gate order i, f, g, o. ``i``, ``f``, ``g``, ``o``, ``c``,
-    ``h`` (B, T, H). ``h0``, ``c0`` (B, H): the initial states. ``save``, ``remember``,
+    ``h`` (B, T, H). ``h0``, ``c0`` (B, H): the states before the first step. ``save``, ``remember``,
     ``candidate``, ``focus`` are seed 2's names for ``i``, ``f``, ``g``, ``o``; ``z_i`` … ``z_o``
-    are the gates' pre-activations (B, T, H).
+    are the gates' pre-activations (B, T, H). The engine keeps blocks of steps time-major,
+    (T, B, ·), with ``time_dim = 0``.
     """
 
     z: torch.Tensor
@@ -117,6 +118,7 @@ class LSTMTrace:
     h: torch.Tensor
     h0: torch.Tensor
     c0: torch.Tensor
+    time_dim: int = 1
 
     def __getattr__(self, name: str) -> torch.Tensor:
         if name in ALIASES:
@@ -127,13 +129,20 @@ class LSTMTrace:
 
     @property
     def c_prev(self) -> torch.Tensor:
-        """``c_{t-1}`` for every step, (B, T, H)."""
-        return torch.cat([self.c0.unsqueeze(1), self.c[:, :-1]], dim=1)
+        """``c_{t-1}`` for every step."""
+        return previous_steps(self.c0, self.c, self.time_dim)
 
     @property
     def h_prev(self) -> torch.Tensor:
-        """``h_{t-1}`` for every step, (B, T, H)."""
-        return torch.cat([self.h0.unsqueeze(1), self.h[:, :-1]], dim=1)
+        """``h_{t-1}`` for every step."""
+        return previous_steps(self.h0, self.h, self.time_dim)
+
+    def batch_first(self) -> "LSTMTrace":
+        """The same trace with (B, T, ·) tensors."""
+        if self.time_dim == 1:
+            return self
+        return LSTMTrace(*(v.transpose(0, 1) for v in (self.z, self.i, self.f, self.g, self.o, self.c, self.h)),
+                         self.h0, self.c0)
 
 
 def _initial_state(name, state, batch, weights):
@@ -163,33 +172,12 @@ def lstm_forward(x, weights: LSTMWeights, h0=None, c0=None) -> LSTMTrace:
     check_same_kind("x", x, "the weights", weights.weight_ih)
     check_finite("x", x)
     batch, steps, _ = x.shape
-    h = _initial_state("h0", h0, batch, weights)
-    c = _initial_state("c0", c0, batch, weights)
-    h0, c0 = h, c
-    z_x = x @ weights.weight_ih.T + (weights.bias_ih + weights.bias_hh)
-    per_step = []
-    for t in range(steps):
-        z = z_x[:, t] + h @ weights.weight_hh.T
-        i, f, g, o, c, h = lstm_cell(z, c)
-        per_step.append((z, i, f, g, o, c, h))
-    z, i, f, g, o, c, h = (torch.stack(seq, dim=1) for seq in zip(*per_step))
-    return LSTMTrace(z, i, f, g, o, c, h, h0, c0)
+    state = (_initial_state("h0", h0, batch, weights), _initial_state("c0", c0, batch, weights))
+    trace, _ = LSTMCell.scan(x.transpose(0, 1), state, weights, x.new_empty(steps, batch, weights.hidden_size))
+    return trace.batch_first()
 
 
 # ----------------------------------------------------------------------------- local rules for the sweep
-
-class LSTMValues(NamedTuple):
-    """A block of n steps of eq. 1–6 for N rows, time-major: ``z`` (n, N, 4H); ``i``, ``f``, ``g``, ``o``,
-    ``c`` (n, N, H); ``c_before`` (N, H), the cell state before the block's first step."""
-
-    z: torch.Tensor
-    i: torch.Tensor
-    f: torch.Tensor
-    g: torch.Tensor
-    o: torch.Tensor
-    c: torch.Tensor
-    c_before: torch.Tensor
-
 
 class LSTMEdges(NamedTuple):
     """The local multipliers of one layer and direction, time-major, for the B input rows.
@@ -268,17 +256,17 @@ class LSTMCell:
     @staticmethod
     def scan(u: torch.Tensor, state, weights: LSTMWeights, h_out: torch.Tensor):
         """Eq. 1–6 step by step over a block ``u`` (n, N, I) from ``state = (h, c)``; writes ``h_t`` into
-        ``h_out`` (n, N, H) and returns the block's :class:`LSTMValues` and the state after it."""
+        ``h_out`` (n, N, H) and returns the block's time-major :class:`LSTMTrace` and the state after it."""
         z = LSTMCell._inputs(u, weights)
-        h, c = state
-        c_before, per_step = c, []
+        h, c = h_before, c_before = state
+        per_step = []
         w_hh_t = weights.weight_hh.T.contiguous()              # (H, 4H): the faster layout for h @ W_hhᵀ
         for t in range(u.shape[0]):
             i, f, g, o, c, h = lstm_cell(z[t].addmm_(h, w_hh_t), c)
             h_out[t] = h
             per_step.append((i, f, g, o, c))
         i, f, g, o, c_all = (torch.stack(v) for v in zip(*per_step))
-        return LSTMValues(z, i, f, g, o, c_all, c_before), (h, c)
+        return LSTMTrace(z, i, f, g, o, c_all, h_out, h_before, c_before, time_dim=0), (h, c)
 
     @staticmethod
     def recompute(u: torch.Tensor, h_prev: torch.Tensor, state, weights: LSTMWeights):
@@ -292,7 +280,7 @@ class LSTMCell:
         c_prev = c_before = state[1]
         for t in range(u.shape[0]):
             c_prev = remember(f[t], c_prev, ig[t], out=c[t])
-        return LSTMValues(z, i, f, g, o, c, c_before), (None, c_prev)
+        return LSTMTrace(z, i, f, g, o, c, None, h_prev[0], c_before, time_dim=0), (None, c_prev)
 
     # -------------------------------------------------------------- local rules, then the backward step
 
@@ -302,7 +290,7 @@ class LSTMCell:
                          like.new_empty(steps, batch, hidden))
 
     @staticmethod
-    def edges(values: LSTMValues, lin_before, rules, batch: int, out: LSTMEdges):
+    def edges(values: LSTMTrace, lin_before, rules, batch: int, out: LSTMEdges):
         """Fill ``out`` (n, B, ·) for a block of n steps from its values; return what the next block needs
         (the linear rule's factor at the block's last ``c_t``, None for DeepLift).
 
@@ -310,12 +298,12 @@ class LSTMCell:
         (B rows, or one row that every input shares), else there are none (LRP's reference is zero).
         """
         tanh_c = torch.tanh(values.c)
-        c_prev = torch.cat([values.c_before.unsqueeze(0), values.c[:-1]])
+        c_prev = values.c_prev
 
         def sides(v):             # (at the input, at the reference): the reference is None for LRP
             return (v[:, :batch], v[:, batch:]) if rules.uses_baseline else (v, None)
 
-        (i, i_r), (f, f_r), (g, g_r), (o, o_r) = (sides(v) for v in values[1:5])
+        (i, i_r), (f, f_r), (g, g_r), (o, o_r) = (sides(v) for v in (values.i, values.f, values.g, values.o))
         (c, c_r), (tanh_c, tanh_c_r), (c_prev, c_prev_r) = sides(values.c), sides(tanh_c), sides(c_prev)
         z, z_r = sides(values.z)
         z_r = z_r.chunk(4, dim=-1) if z_r is not None else (None,) * 4

@@ -17,7 +17,7 @@ from torch import nn
 
 from .checks import as_tensor, check_same_kind, check_shape
 
-__all__ = ["RecurrentWeights"]
+__all__ = ["RecurrentWeights", "previous_steps"]
 
 _FULL_NAMES = {("W", "i"): "weight_ih", ("W", "h"): "weight_hh", ("b", "i"): "bias_ih", ("b", "h"): "bias_hh"}
 
@@ -117,3 +117,8 @@ class RecurrentWeights:
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
         kind, source, gate = match.groups()
         return getattr(self, _FULL_NAMES[kind, source])[self.rows(gate)]
+
+
+def previous_steps(first: torch.Tensor, values: torch.Tensor, time_dim: int) -> torch.Tensor:
+    """``values`` shifted one step later along ``time_dim``, ``first`` (the state before) in front."""
+    return torch.cat([first.unsqueeze(time_dim), values.narrow(time_dim, 0, values.shape[time_dim] - 1)], dim=time_dim)
