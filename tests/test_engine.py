@@ -105,3 +105,68 @@ def test_rescale_multiplier_is_accurate_where_the_quotient_cancels(name, dtype):
     moved = z != z_b
     naive = ((act.fn(z) - act.fn(z_b)) / (z - z_b))[moved].double()
     assert (naive - exact[moved]).abs().max() > 1e3 * eps            # the plain quotient is far off
+
+
+# ----------------------------------------------------------------------------- deliberate errors
+
+from test_family import check_captum, check_complete, check_lrp, check_padding  # noqa: E402
+
+FAMILY = Member(layers=2, bidirectional=True, tokens=True, head="mlp")
+
+
+def fails(check, *case):
+    """The check raises from a comparison with its bound, not from anything else."""
+    with pytest.raises(AssertionError, match="exceeds its bound|assert"):
+        check(*case)
+
+
+def test_the_family_checks_pass_on_the_package():
+    check_complete(FAMILY)
+    check_complete(Member(kind="GRU", layers=2, readout="all"))
+    check_captum(FAMILY)
+    check_lrp(Member(layers=2, bidirectional=True), 0.25)
+    check_padding(FAMILY, "deeplift")
+
+
+def test_swapped_gates_fail_completeness(monkeypatch):
+    """The forward gate values with the input and forget gates swapped (eq. 1 and 2 confused)."""
+    original = lt.lstm.lstm_gates
+
+    def swapped(z, act=lt.lstm.FUNCTIONS):
+        i, f, g, o = original(z, act)
+        return f, i, g, o
+
+    monkeypatch.setattr(lt.lstm, "lstm_gates", swapped)
+    fails(check_complete, FAMILY)
+
+
+def test_a_wrong_product_rule_fails_completeness(monkeypatch):
+    """The Shapley split taking the partner at the input only (captum's rule) where it takes the mean."""
+    monkeypatch.setattr(lt.rules.ShapleyProduct, "coefficient", lambda self, other, other_ref: other)
+    fails(check_complete, FAMILY)
+    fails(check_complete, Member(kind="GRU", layers=2, readout="all"))
+
+
+def test_a_product_split_in_the_wrong_place_fails_against_captum(monkeypatch):
+    """The input rule taking the partner at the baseline in the sweep."""
+    monkeypatch.setattr(lt.rules.InputProduct, "coefficient", lambda self, other, other_ref: other_ref)
+    fails(check_captum, FAMILY)
+
+
+def test_an_lrp_without_the_epsilon_denominators_fails(monkeypatch):
+    """The ε-rule's factor z / (z + ε sign z) dropped: the biases and ε no longer absorb anything."""
+    monkeypatch.setattr(lt.rules.Epsilon, "__call__", lambda self, z: None)
+    fails(check_lrp, Member(layers=2, bidirectional=True), 0.25)
+
+
+def test_lrp_giving_the_gate_the_relevance_fails(monkeypatch):
+    """Signal-take-all the wrong way round: the gate takes all, the signal nothing."""
+    monkeypatch.setattr(lt.rules.SignalTakeAll, "__call__", lambda self, a, a_ref, s, s_ref: (s, torch.zeros_like(a)))
+    fails(check_lrp, Member(layers=2, bidirectional=True), 0.25)
+
+
+def test_a_backward_direction_that_ignores_lengths_fails_the_padding_check(monkeypatch):
+    """Reversing whole rows instead of each row's valid steps."""
+    monkeypatch.setattr(lt.network, "reversal",
+                        lambda lengths, steps: torch.arange(steps - 1, -1, -1).unsqueeze(1).expand(steps, len(lengths)))
+    fails(check_padding, FAMILY, "deeplift")

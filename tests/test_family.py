@@ -48,28 +48,26 @@ def explain(member, dtype=F64, lengths="ragged", rule="shapley", batch=B, steps=
     return model, x, ref, lengths, target
 
 
-def _target_arg(model, target):
-    return target
-
-
 # ----------------------------------------------------------------------------- completeness
+
+def check_complete(member, dtype=F64):
+    """``"shapley"`` sums to f(x) − f(baseline) by the model's own forward; padded steps get exactly 0."""
+    model, x, ref, lengths, target = explain(member, dtype)
+    attributions, delta = lt.LSTMDeepLift(model).attribute(x, ref, target=target, lengths=lengths,
+                                                           return_convergence_delta=True)
+    assert attributions.shape == x.shape and attributions.dtype == dtype
+    f_x = score(model, embedded(model, x), target, lengths)
+    f_ref = score(model, embedded(model, ref), target, lengths)
+    bound = rounding_bound(model, T, attributions.abs().flatten(1).sum(1), f_x.abs(), f_ref.abs())
+    assert_within(attributions.flatten(1).sum(1), f_x - f_ref, bound)
+    assert_within(delta, torch.zeros_like(delta), bound)
+    assert (attributions[torch.arange(T) >= lengths.unsqueeze(1)] == 0).all()
+
 
 @pytest.mark.parametrize("dtype", [F64, F32], ids=["float64", "float32"])
 @pytest.mark.parametrize("member", MEMBERS, ids=str)
 def test_shapley_rule_is_complete_against_the_models_own_forward(member, dtype):
-    model, x, ref, lengths, target = explain(member, dtype)
-    attributions, delta = lt.LSTMDeepLift(model).attribute(x, ref, target=target, lengths=lengths,
-                                                           return_convergence_delta=True)
-    assert attributions.shape == (x.shape if not member.tokens else x.shape)
-    assert attributions.dtype == dtype
-    f_x = score(model, embedded(model, x), target, lengths)
-    f_ref = score(model, embedded(model, ref), target, lengths)
-    total = attributions.flatten(1).sum(1)
-    bound = rounding_bound(model, T, attributions.abs().flatten(1).sum(1), f_x.abs(), f_ref.abs())
-    assert_within(total, f_x - f_ref, bound)
-    assert_within(delta, torch.zeros_like(delta), bound)
-    padded = torch.arange(T) >= lengths.unsqueeze(1)
-    assert (attributions[padded] == 0).all()
+    check_complete(member, dtype)
 
 
 @pytest.mark.parametrize("rule", ["input", "baseline"])
@@ -87,19 +85,23 @@ def _captum_target(model, target):
     return [tuple(row) for row in target.tolist()] if model.readout == "all" else target
 
 
-@pytest.mark.parametrize("lengths", ["ragged", None], ids=["ragged", "full"])
-@pytest.mark.parametrize("member", MEMBERS, ids=str)
-def test_input_rule_equals_captum_deeplift_on_the_unrolled_model(member, lengths):
+def check_captum(member, lengths="ragged"):
+    """``"input"`` equals captum's DeepLift on the unrolled model, per token for token models."""
     model, x, ref, lengths, target = explain(member, lengths=lengths)
     ours = lt.LSTMDeepLift(model, "input").attribute(x, ref, target=target, lengths=lengths)
     x_e, ref_e = embedded(model, x), embedded(model, ref)
-    unrolled = lt.UnrolledModel(model, T)
     args = (lengths,) if lengths is not None else None
-    theirs = DeepLift(unrolled).attribute(x_e, ref_e, target=_captum_target(model, target),
-                                          additional_forward_args=args).detach()
+    theirs = DeepLift(lt.UnrolledModel(model, T)).attribute(x_e, ref_e, target=_captum_target(model, target),
+                                                            additional_forward_args=args).detach()
     theirs = theirs.sum(-1) if member.tokens else theirs
     f_x, f_ref = score(model, x_e, target, lengths), score(model, ref_e, target, lengths)
     assert_within(ours, theirs, rounding_bound(model, T, ours.abs().flatten(1).sum(1), f_x.abs(), f_ref.abs()))
+
+
+@pytest.mark.parametrize("lengths", ["ragged", None], ids=["ragged", "full"])
+@pytest.mark.parametrize("member", MEMBERS, ids=str)
+def test_input_rule_equals_captum_deeplift_on_the_unrolled_model(member, lengths):
+    check_captum(member, lengths)
 
 
 class _Step(nn.Module):
@@ -190,9 +192,8 @@ EXPLAINERS = {
 }
 
 
-@pytest.mark.parametrize("name", EXPLAINERS)
-@pytest.mark.parametrize("member", MEMBERS[::3], ids=str)
-def test_a_padded_row_equals_its_truncated_self(member, name):
+def check_padding(member, name):
+    """A padded row's attributions equal those of the row alone, truncated; its padded steps get 0."""
     model, x, ref, lengths, target = explain(member)
     together = EXPLAINERS[name](model, x, ref, target, lengths)
     for b in range(B):
@@ -203,6 +204,12 @@ def test_a_padded_row_equals_its_truncated_self(member, name):
         assert (together[b, n:] == 0).all()
 
 
+@pytest.mark.parametrize("name", EXPLAINERS)
+@pytest.mark.parametrize("member", MEMBERS[::3], ids=str)
+def test_a_padded_row_equals_its_truncated_self(member, name):
+    check_padding(member, name)
+
+
 # ----------------------------------------------------------------------------- LRP
 
 @pytest.mark.parametrize("eps", [0.0, 1e-3, 0.25])
@@ -211,6 +218,11 @@ def test_a_padded_row_equals_its_truncated_self(member, name):
     Member(layers=2, bidirectional=True, scale=0.5), Member(layers=2), Member(layers=3, bidirectional=True, hidden=2),
 ], ids=str)
 def test_lrp_follows_the_published_bidirectional_rules(member, eps):
+    check_lrp(member, eps)
+
+
+def check_lrp(member, eps):
+    """LSTMLRP equals the plain-Python re-derivation of Arras et al.'s rules."""
     model, x, _, lengths, target = explain(member)
     ours = lt.LSTMLRP(model, eps).attribute(x, target=target, lengths=lengths)
     x_e = embedded(model, x)
