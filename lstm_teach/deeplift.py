@@ -29,7 +29,7 @@ from .network import Network, multipliers
 from .rules import deeplift_rules
 from .subnormal import flush_subnormals
 
-__all__ = ["LSTMDeepLift"]
+__all__ = ["LSTMDeepLift", "RecurrentDeepLift"]
 
 
 class LSTMDeepLift(Explainer):
@@ -64,3 +64,7 @@ class LSTMDeepLift(Explainer):
         if not return_convergence_delta:
             return attributions
         return attributions, attributions.flatten(1).sum(1) - (score - score_ref)
+
+
+RecurrentDeepLift = LSTMDeepLift
+"""The same class under a name that reads as well for a GRU."""

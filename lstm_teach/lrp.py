@@ -31,7 +31,7 @@ from .network import Network, multipliers
 from .rules import lrp_rules
 from .subnormal import flush_subnormals
 
-__all__ = ["LSTMLRP"]
+__all__ = ["LSTMLRP", "RecurrentLRP"]
 
 
 class LSTMLRP(Explainer):
@@ -65,3 +65,7 @@ class LSTMLRP(Explainer):
         m_x, _, _ = multipliers(Network.of(self.model), batch.x, None, batch.lengths, batch.target_step,
                                 batch.target, self.rules)
         return batch.per_input(m_x * batch.x)
+
+
+RecurrentLRP = LSTMLRP
+"""The same class under a name that reads as well for a GRU."""

@@ -248,13 +248,22 @@ def test_fused_hidden_states_equal_the_equations_step_by_step(kind, dtype):
 
 @pytest.mark.parametrize("layers, bidirectional", [(1, False), (2, True)])
 def test_gru_forward_matches_nn_gru(layers, bidirectional):
-    model = build(Member(kind="GRU", layers=1, size=3, hidden=6, scale=1.2))
+    """Every layer and direction of an nn.GRU, run by gru_forward on its own inputs, from a given h0."""
+    model = build(Member(kind="GRU", layers=layers, bidirectional=bidirectional, size=3, hidden=6, scale=1.2))
     x, _ = inputs_for(model, 3, 12)
-    h0 = 0.5 * torch.randn(3, 6, dtype=F64, generator=torch.Generator().manual_seed(5))
+    directions = 2 if bidirectional else 1
+    h0 = 0.5 * torch.randn(layers * directions, 3, 6, dtype=F64, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
-        out, _ = model.gru(x, h0.unsqueeze(0))
-    trace = lt.gru_forward(x, lt.GRUWeights.from_torch(model.gru), h0)
-    assert_within(trace.h, out, rounding_bound(model, 12, 1.0))
+        out, _ = model.gru(x, h0)
+    u = x
+    for layer in range(layers):
+        outputs = []
+        for d in range(directions):
+            weights = lt.GRUWeights.from_torch(model.gru, layer, d)
+            h = lt.gru_forward(u if d == 0 else u.flip(1), weights, h0[layer * directions + d]).h
+            outputs.append(h if d == 0 else h.flip(1))
+        u = torch.cat(outputs, dim=-1)
+    assert_within(u, out, rounding_bound(model, 12, 1.0))
 
 
 # ----------------------------------------------------------------------------- what is refused
