@@ -23,10 +23,10 @@ import torch
 
 __all__ = ["trace_layer", "sweep"]
 
-_BLOCK = 1 << 16
+_BLOCK = 1 << 18
 """Elements per block of the forward's temporaries: big enough to amortise Python, small enough for cache."""
 
-_FUSED_BELOW = 1 << 19
+_FUSED_BELOW = 1 << 22
 """Rows × recurrent weights under which a step is too small to pay for a dozen Python-level operations:
 there the forward takes ``h_t`` from PyTorch's fused kernel and recomputes the rest all steps at once."""
 
