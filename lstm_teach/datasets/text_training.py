@@ -249,8 +249,8 @@ class BagOfWords(nn.Module):
 
 def fit_bag_of_words(split: TextSplit, vocabulary_size: int, l2: float = 1e-3, steps: int = 200) -> BagOfWords:
     """Fit :class:`BagOfWords` to ``split`` by full-batch L-BFGS on the mean binary cross-entropy
-    plus ``l2 · ‖β‖²`` (weights, not the intercept), from zero weights: deterministic, under a
-    second."""
+    plus ``l2 · ‖β‖²`` (weights, not the intercept), from zero weights: deterministic, about a
+    second on one core."""
     model = BagOfWords(vocabulary_size)
     nn.init.zeros_(model.linear.weight)
     nn.init.zeros_(model.linear.bias)
