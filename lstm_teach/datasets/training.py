@@ -26,6 +26,7 @@ Regenerate them with ``python -m lstm_teach.datasets.training``.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -34,8 +35,8 @@ from .sunspots import sunspot_windows
 from ..models import LSTMClassifier
 
 __all__ = [
-    "SUNSPOT_HYPERPARAMETERS", "WEIGHTS_PATH", "load_sunspot_model", "load_training_record",
-    "save_sunspot_model", "train_regressor", "train_sunspot_model",
+    "SUNSPOT_HYPERPARAMETERS", "WEIGHTS_PATH", "load_sunspot_model", "load_training_record", "one_thread",
+    "save_model", "save_sunspot_model", "train_regressor", "train_sunspot_model",
 ]
 
 WEIGHTS_PATH = Path(__file__).resolve().parent / "weights" / "sunspots_lstm.safetensors"
@@ -47,6 +48,18 @@ SUNSPOT_HYPERPARAMETERS = {
 }
 """The settings of the saved model: data (window T, first held-out year), training, and dtypes
 (trained in float64 for reproducibility, saved and used in float32)."""
+
+
+@contextmanager
+def one_thread():
+    """Run the block on one torch thread (the former count is restored afterwards): the order of
+    every floating-point sum is then fixed, whatever the machine's core count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def train_regressor(x, y, hidden_size=8, epochs=300, lr=0.01, seed=0, x_val=None, y_val=None, progress=True):
@@ -71,9 +84,7 @@ def train_regressor(x, y, hidden_size=8, epochs=300, lr=0.01, seed=0, x_val=None
 
     if x.dim() != 3 or y.dim() != 2 or x.shape[0] != y.shape[0]:
         raise ValueError(f"x must be (N, T, I) and y (N, O), got {tuple(x.shape)} and {tuple(y.shape)}")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = LSTMClassifier(x.shape[2], hidden_size, y.shape[1]).to(dtype=x.dtype, device=x.device)
@@ -99,8 +110,6 @@ def train_regressor(x, y, hidden_size=8, epochs=300, lr=0.01, seed=0, x_val=None
         with torch.no_grad():
             record(torch.nn.functional.mse_loss(model(x), y))
         bar.close()
-    finally:
-        torch.set_num_threads(threads)
     return model.eval(), history
 
 
@@ -120,20 +129,27 @@ def train_sunspot_model(progress=True, epochs=None):
 
 
 def save_sunspot_model(model, history, hyperparameters, path=WEIGHTS_PATH) -> Path:
-    """Write the model's ``state_dict`` to a safetensors file, with the hyperparameters and the
-    loss history as JSON in its metadata."""
+    """:func:`save_model` to the case study's weights file."""
+    return save_model(model, history, hyperparameters, path)
+
+
+def save_model(model, history, hyperparameters, path, **extra) -> Path:
+    """Write the model's ``state_dict`` to a safetensors file, with the hyperparameters, the
+    loss history and any ``extra`` entries as JSON in its metadata."""
     from safetensors.torch import save_file
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {name: value.detach().contiguous() for name, value in model.state_dict().items()}
-    metadata = {"hyperparameters": json.dumps(hyperparameters), "history": json.dumps(history)}
+    metadata = {"hyperparameters": json.dumps(hyperparameters), "history": json.dumps(history),
+                **{key: json.dumps(value) for key, value in extra.items()}}
     save_file(tensors, str(path), metadata=metadata)
     return path
 
 
 def load_training_record(path=WEIGHTS_PATH) -> dict:
-    """The metadata saved beside the weights: ``{"hyperparameters": dict, "history": dict of lists}``."""
+    """The metadata saved beside the weights: ``{"hyperparameters": dict, "history": dict of lists}``
+    and any extra entries :func:`save_model` was given."""
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as handle:
