@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["as_tensor", "check_finite", "check_shape", "check_same_kind", "baseline_like"]
+__all__ = ["as_tensor", "broadcasts_to", "check_finite", "check_shape", "check_same_kind", "baseline_like"]
 
 
 def as_tensor(name: str, value) -> torch.Tensor:
@@ -46,6 +46,13 @@ def check_same_kind(name: str, value: torch.Tensor, reference_name: str, referen
         )
 
 
+def broadcasts_to(shape, target) -> bool:
+    """Whether a tensor of ``shape`` broadcasts to ``target`` (trailing dimensions equal or 1). Written out:
+    ``torch.broadcast_shapes`` imports torch's symbolic-shape machinery (and sympy, seconds) on first use."""
+    shape, target = tuple(shape), tuple(target)
+    return len(shape) <= len(target) and all(s in (1, t) for s, t in zip(reversed(shape), reversed(target)))
+
+
 def baseline_like(name: str, baseline, like_name: str, like: torch.Tensor) -> torch.Tensor:
     """``baseline`` expanded to ``like``'s shape (zeros when None), after checking that it is a
     finite tensor of ``like``'s dtype and device whose shape broadcasts to ``like``'s."""
@@ -53,10 +60,6 @@ def baseline_like(name: str, baseline, like_name: str, like: torch.Tensor) -> to
         return torch.zeros_like(like)
     baseline = as_tensor(name, baseline)
     check_same_kind(name, baseline, like_name, like)
-    try:
-        fits = torch.broadcast_shapes(baseline.shape, like.shape) == like.shape
-    except RuntimeError:
-        fits = False
-    check_shape(name, baseline, f"broadcastable to {like_name} {tuple(like.shape)}", fits)
+    check_shape(name, baseline, f"broadcastable to {like_name} {tuple(like.shape)}", broadcasts_to(baseline.shape, like.shape))
     check_finite(name, baseline)
     return baseline.expand_as(like)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .checks import as_tensor, baseline_like, check_finite, check_same_kind, check_shape
+from .checks import as_tensor, baseline_like, broadcasts_to, check_finite, check_same_kind, check_shape
 from .models import RecurrentModel
 
 __all__ = ["Explainer", "Batch", "check_model"]
@@ -121,11 +121,8 @@ class Explainer:
         if isinstance(baselines, int) and not isinstance(baselines, bool):
             baselines = torch.tensor(baselines, device=ids.device)
         if isinstance(baselines, torch.Tensor) and not baselines.is_floating_point():
-            try:
-                fits = torch.broadcast_shapes(baselines.shape, ids.shape) == ids.shape
-            except RuntimeError:
-                fits = False
-            check_shape("baselines", baselines, f"broadcastable to the ids {tuple(ids.shape)} (token ids)", fits)
+            check_shape("baselines", baselines, f"broadcastable to the ids {tuple(ids.shape)} (token ids)",
+                        broadcasts_to(baselines.shape, ids.shape))
             return self.model.embedding.weight.detach()[self._ids("baselines", baselines.expand_as(ids))]
         return baseline_like("baselines", baselines, "the embedded inputs", x)
 

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .checks import as_tensor, baseline_like, check_shape
+from .checks import as_tensor, baseline_like, broadcasts_to, check_shape
 
 __all__ = [
     "PerturbationTest", "aopc", "completeness_gap", "model_scores", "occlusion_effects",
@@ -89,11 +89,8 @@ def _inputs(inputs, baselines) -> tuple[torch.Tensor, torch.Tensor]:
         baseline = torch.as_tensor(0 if baselines is None else baselines, device=inputs.device)
         if baseline.is_floating_point() or baseline.dtype == torch.bool:
             raise TypeError(f"baselines of token ids must be ids (an int or an integer tensor), got {baseline.dtype}")
-        try:
-            fits = torch.broadcast_shapes(baseline.shape, inputs.shape) == inputs.shape
-        except RuntimeError:
-            fits = False
-        check_shape("baselines", baseline, f"broadcastable to inputs {tuple(inputs.shape)}", fits)
+        check_shape("baselines", baseline, f"broadcastable to inputs {tuple(inputs.shape)}",
+                    broadcasts_to(baseline.shape, inputs.shape))
         return inputs, baseline.to(inputs.dtype).expand_as(inputs)
     x = as_tensor("inputs", inputs)
     check_shape("inputs", x, "(B, T, I) for float inputs", x.dim() == 3)
