@@ -46,6 +46,9 @@ def test_solutions_and_checks_stay_folded(notebook):
     for cell in solutions:  # folded, code and output, in JupyterLab and in the book
         assert cell.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
         assert "hide-cell" in _tags(cell)
+        # running a cell unfolds its output in JupyterLab: a solution prints its verdict, not its answer
+        printed = "".join("".join(output.get("text", "")) for output in cell.outputs).strip().splitlines()
+        assert len(printed) == 1 and printed[0].startswith("Correct (within"), printed
     for cell in checks:     # the answer's check: folded code, visible verdict
         assert cell.metadata["jupyter"] == {"source_hidden": True}
         assert "hide-input" in _tags(cell) and "check_answer(" in cell.source
