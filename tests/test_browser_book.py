@@ -359,6 +359,16 @@ def test_equation_numbers_match_the_sources(book, serve, visit):
     v.check_clean()
 
 
+def test_every_chapter_typesets(book, serve, visit):
+    """Every chapter page and book page: MathJax draws every formula, without an error."""
+    v = visit(serve(book))
+    pages = sorted((book / "notebooks").glob(f"{CHAPTER_GLOB}.html")) + sorted((book / "book").glob("*.html"))
+    for page in pages:
+        v.open(page.relative_to(book).as_posix())
+        check_equations(v.page, at_least=1 if page.parent.name == "notebooks" else 0)
+    v.check_clean()
+
+
 def test_widgets_show_their_saved_state(book, serve, visit):
     """Pages whose notebook saved widget state draw the widgets from local files."""
     pages = [p for p in sorted((book / "notebooks").glob(f"{CHAPTER_GLOB}.html"))
