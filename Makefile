@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv test book lab notebooks clean bench slides
+.PHONY: venv test book lab notebooks clean bench slides student
 
 venv: $(STAMP)
 
@@ -44,6 +44,11 @@ clean:
 # load anything from the network.
 slides: $(STAMP)
 	$(BIN)/python book/slides.py $(CHAPTER)
+
+# The chapter notebooks without their solutions (cells tagged "solution"), to hand out:
+# book/_build/student/NN_*.ipynb. The exercises and their folded checks stay.
+student: $(STAMP)
+	$(BIN)/python book/student.py
 
 # Chapter 7's explorers as a stand-alone page for a lecture (Voilà: code hidden, widgets live) at
 # http://127.0.0.1:8866 ; it opens a browser tab. Headless: make explorer VOILA_ARGS=--no-browser

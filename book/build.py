@@ -4,7 +4,7 @@ Run from anywhere with the project's Python (``make book`` does
 ``.venv/bin/python book/build.py``). Steps:
 
 1. check that every entry of book/_toc.yml has a source file, and that every chapter
-   notebook (notebooks/NN_*.ipynb) is in it;
+   notebook (notebooks/NN_*.ipynb, and NNb_*.ipynb for a chapter in two parts) is in it;
 2. stage the page scripts next to the build so that nothing comes from a CDN: MathJax
    (from the django-static-mathjax wheel), require.js and the ipywidgets embed manager
    (pinned npm packages, see book/vendor.py), which draws the notebooks' saved widgets;
@@ -87,7 +87,8 @@ def check_toc() -> None:
             "Add the file or remove the entry.",
             status=2,
         )
-    chapters = {f"notebooks/{nb.stem}" for nb in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    chapters = {f"notebooks/{nb.stem}" for nb in (ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb")
+                if re.match(r"\d\d[a-z]?_", nb.name)}
     forgotten = sorted(chapters - {e.removesuffix(".ipynb") for e in entries})
     if forgotten:
         fail(

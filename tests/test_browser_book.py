@@ -10,8 +10,9 @@ host is blocked and recorded; the tests then check, page by page, that
 * every link to another page of the site answers 200, and its ``#anchor`` exists,
 * the browser console shows no error,
 
-and save screenshots under ``test-output/``. The same for the chapter-6 slide deck,
-generated here by book/slides.py exactly as ``make slides CHAPTER=06`` does.
+and save screenshots under ``test-output/``. Every chapter's slide deck, generated here by
+book/slides.py exactly as ``make slides`` does, is opened at 1280 × 720 and every slide measured:
+none may overflow the screen or scroll sideways, none may be empty, and each deck has speaker notes.
 
 Chromium comes from the system (Debian's ``chromium`` package); Playwright never
 downloads a browser here. Without Chromium (or Node.js's npm, which the first build needs
@@ -46,8 +47,10 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
-CHAPTER = "06"  # the chapter opened in the book and turned into slides
+CHAPTER = "06"  # the chapter opened in the book, and whose deck is photographed
 VIEWPORT = {"width": 1280, "height": 900}
+SCREEN = {"width": 1280, "height": 720}  # a projector: every slide must fit it
+CHAPTER_GLOB = "[0-9][0-9]*_*"  # 01_..., 06b_...
 
 
 def _unavailable(reason: str, module: bool = False) -> None:
@@ -73,7 +76,7 @@ import slides  # noqa: E402  (book/slides.py)
 def _book_sources() -> list[Path]:
     sources = [p for p in BOOK.rglob("*") if p.is_file()
                and "_build" not in p.parts and "__pycache__" not in p.parts]
-    return sources + sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    return sources + sorted((ROOT / "notebooks").glob(f"{CHAPTER_GLOB}.ipynb"))
 
 
 def _book_is_current() -> bool:
@@ -105,12 +108,17 @@ def book() -> Path:
 
 
 @pytest.fixture(scope="session")
-def deck() -> Path:
-    """The chapter-6 deck, written to test-output/slides by the code `make slides` runs."""
+def decks() -> dict[str, Path]:
+    """Every chapter's deck (name -> path), written to test-output/slides by the code `make slides` runs."""
     if shutil.which("npm") is None and not (BOOK / "_build" / "_npm").is_dir():
         _unavailable("npm (Node.js) is needed once to fetch reveal.js")
-    (made,) = slides.build_slides([CHAPTER], output=OUTPUT / "slides")
-    return made
+    return {deck.name.split(".")[0]: deck for deck in slides.build_slides(output=OUTPUT / "slides")}
+
+
+@pytest.fixture(scope="session")
+def deck(decks) -> Path:
+    """The chapter-6 deck."""
+    return next(path for name, path in decks.items() if name.startswith(f"{CHAPTER}_"))
 
 
 # --------------------------------------------------------------------------- serving
@@ -156,12 +164,12 @@ def browser():
 class Visit:
     """One browser page with the network cut off, and what it saw."""
 
-    def __init__(self, browser, base: str):
+    def __init__(self, browser, base: str, viewport: dict = VIEWPORT):
         self.base = base
         self.blocked: list[str] = []   # requests to anywhere but the local server
         self.failed: list[str] = []    # local requests that failed or answered >= 400
         self.errors: list[str] = []    # console errors and uncaught exceptions
-        self.context = browser.new_context(viewport=VIEWPORT)
+        self.context = browser.new_context(viewport=viewport)
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
@@ -200,8 +208,8 @@ class Visit:
 def visit(browser):
     opened = []
 
-    def start(base: str) -> Visit:
-        opened.append(Visit(browser, base))
+    def start(base: str, viewport: dict = VIEWPORT) -> Visit:
+        opened.append(Visit(browser, base, viewport))
         return opened[-1]
 
     yield start
@@ -283,7 +291,7 @@ def test_landing_page(book, serve, visit):
     wait_for_mathjax(v.page)
     check_equations(v.page)
     # The chapter map links every chapter of the toc.
-    chapters = sorted(p.name for p in (book / "notebooks").glob("[0-9][0-9]_*.html"))
+    chapters = sorted(p.name for p in (book / "notebooks").glob(f"{CHAPTER_GLOB}.html"))
     linked = set(v.page.eval_on_selector_all(
         "article a[href*='notebooks/']", "links => links.map(a => a.pathname.split('/').pop())"))
     assert set(chapters) <= linked, f"chapter map misses {sorted(set(chapters) - linked)}"
@@ -297,14 +305,20 @@ def test_chapter_page(book, serve, visit):
     v.open(_chapter_page(CHAPTER))
     page = v.page
     check_equations(page, at_least=5)
-    # Solutions sit folded behind a toggle; opening one shows its code.
-    solutions = page.locator("details.hide.above-input")
+    # Solutions sit folded, code and output, behind a toggle; opening one shows both. An
+    # exercise's check folds its code and shows its verdict.
+    solutions = page.locator("div.cell.tag_solution details.hide")
     assert solutions.count() >= 1, "no folded solution on the chapter page"
     first = solutions.first
     assert not first.locator("div.cell_input").is_visible()
+    assert not first.locator("div.cell_output").is_visible()
     first.scroll_into_view_if_needed()
     first.locator("summary").click()
     assert first.locator("div.cell_input").is_visible()
+    assert first.locator("div.cell_output").is_visible()
+    check = page.locator("div.cell.tag_check").first
+    assert not check.locator("div.cell_input").is_visible()
+    assert check.locator("div.cell_output").is_visible()
     page.wait_for_timeout(600)  # the theme fades the unfolded code in
     screenshot(page, f"book-chapter{CHAPTER}-solution.png")
     page.locator("mjx-container[display='true']").first.scroll_into_view_if_needed()
@@ -325,7 +339,7 @@ def _source_tags(source: Path) -> set[str]:
 def test_equation_numbers_match_the_sources(book, serve, visit):
     """Each \\tag{n} in a chapter notebook or a book page is drawn as the label "(n)"."""
     v = visit(serve(book))
-    sources = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted(BOOK.glob("*.md"))
+    sources = sorted((ROOT / "notebooks").glob(f"{CHAPTER_GLOB}.ipynb")) + sorted(BOOK.glob("*.md"))
     checked = 0
     for source in sources:
         wanted = _source_tags(source)
@@ -345,9 +359,19 @@ def test_equation_numbers_match_the_sources(book, serve, visit):
     v.check_clean()
 
 
+def test_every_chapter_typesets(book, serve, visit):
+    """Every chapter page and book page: MathJax draws every formula, without an error."""
+    v = visit(serve(book))
+    pages = sorted((book / "notebooks").glob(f"{CHAPTER_GLOB}.html")) + sorted((book / "book").glob("*.html"))
+    for page in pages:
+        v.open(page.relative_to(book).as_posix())
+        check_equations(v.page, at_least=1 if page.parent.name == "notebooks" else 0)
+    v.check_clean()
+
+
 def test_widgets_show_their_saved_state(book, serve, visit):
     """Pages whose notebook saved widget state draw the widgets from local files."""
-    pages = [p for p in sorted((book / "notebooks").glob("[0-9][0-9]_*.html"))
+    pages = [p for p in sorted((book / "notebooks").glob(f"{CHAPTER_GLOB}.html"))
              if "application/vnd.jupyter.widget-view+json" in p.read_text(encoding="utf8")]
     if not pages:
         pytest.skip("no chapter with saved widget state yet")
@@ -394,3 +418,53 @@ def test_slide_deck(deck, serve, visit):
     assert current.count() >= 1, "the slide shown has no display equation"
     screenshot(page, f"slides-chapter{CHAPTER}-equation.png")
     v.check_clean()
+
+
+# What a slide may not do on a 1280 x 720 screen, measured in the browser after MathJax (and the
+# widget manager) have drawn it: be taller or wider than the deck's canvas, hold a code or output
+# block that scrolls sideways, or show nothing (its prose went to the notes, nothing stayed).
+MEASURE_SLIDES = """async () => {
+  const Reveal = await new Promise(done => require(["reveal.js/dist/reveal.js"], done));
+  Reveal.configure({ transition: "none", backgroundTransition: "none" });
+  const { width, height } = Reveal.getConfig();
+  const problems = [];
+  const slides = Reveal.getSlides();
+  for (const slide of slides) {
+    const { h, v } = Reveal.getIndices(slide);
+    Reveal.slide(h, v);
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const first = slide.querySelector("h1, h2, h3, h4, p, pre");
+    const label = `slide ${h + 1}.${(v || 0) + 1} (${first ? first.innerText.trim().split("\\n")[0].slice(0, 40) : ""})`;
+    if (slide.scrollHeight > height + 1) problems.push(`${label}: ${slide.scrollHeight}px tall`);
+    if (slide.scrollWidth > width + 1) problems.push(`${label}: ${slide.scrollWidth}px wide`);
+    for (const el of slide.querySelectorAll("pre, .jp-OutputArea-output, mjx-container")) {
+      if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1)
+        problems.push(`${label}: a ${el.tagName.toLowerCase()} scrolls sideways`);
+    }
+    const shown = Array.from(slide.children).filter(c => !["ASIDE", "SECTION"].includes(c.tagName));
+    if (!shown.some(c => c.innerText.trim() || c.querySelector("img, mjx-container, .jupyter-widgets")))
+      problems.push(`${label}: empty`);
+  }
+  return { slides: slides.length, notes: document.querySelectorAll("aside.notes").length, problems };
+}"""
+
+
+def _deck_names() -> list[str]:
+    return [nb.stem for nb in slides.chapters()]
+
+
+@pytest.mark.parametrize("name", _deck_names())
+def test_every_slide_fits_the_screen(name, decks, serve, visit):
+    deck = decks[name]
+    v = visit(serve(deck.parent), SCREEN)
+    v.open(deck.name)
+    v.page.wait_for_selector(".reveal.ready", timeout=30_000)
+    if v.page.locator(".jupyter-widgets").count():
+        v.page.wait_for_timeout(1000)  # the widget manager draws the saved state after load
+    measured = v.page.evaluate(MEASURE_SLIDES)
+    assert measured["slides"] >= 8, f"{name}: only {measured['slides']} slides"
+    assert measured["notes"] >= measured["slides"] // 3, f"{name}: only {measured['notes']} speaker notes"
+    assert measured["problems"] == [], f"{name} at 1280 x 720:\n" + "\n".join(measured["problems"])
+    check_equations(v.page)
+    v.check_clean()
+

@@ -109,6 +109,12 @@ def lab(tmp_path):
         log.close()
 
 
+def _folded(notebook: Path) -> int:
+    """How many cells of ``notebook`` JupyterLab shows with their source collapsed."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    return sum(cell.metadata.get("jupyter", {}).get("source_hidden", False) for cell in cells)
+
+
 def _readout(page, explorer: str) -> str:
     return page.locator(f".{explorer} .lstm-teach-readout").inner_text()
 
@@ -137,6 +143,14 @@ def test_explorer_in_jupyterlab(lab):
                 3, timeout=120_000)
             expect(page.locator(".lstm-teach-readout")).to_have_count(3, timeout=30_000)
             expect(kernel_idle).to_have_count(1, timeout=60_000)
+
+            # the exercises keep their answers out of view: checks and solutions fold their code (cell
+            # metadata jupyter.source_hidden; the solutions' outputs_hidden too, which running a cell
+            # undoes in JupyterLab), and a solution that has run shows its verdict and nothing else
+            expect(page.locator(".jp-InputPlaceholder")).to_have_count(_folded(NOTEBOOK))
+            solved = page.locator(".jp-OutputArea-output").filter(has_text="Correct (within")
+            for k in range(solved.count()):
+                assert solved.nth(k).inner_text().strip().splitlines() == ["Correct (within 1e-06)."]
 
             explorer = page.locator(".lstm-teach-linear")
             explorer.scroll_into_view_if_needed()
