@@ -47,14 +47,14 @@ def _sigmoid_grad(z: torch.Tensor) -> torch.Tensor:
 
 def _tanh_secant(z, z_b, y, y_b) -> torch.Tensor:
     """``(1 − y y_b) · tanh(d) / d``, the limit 1 of ``tanh(d)/d`` at ``d = 0``."""
-    d = z - z_b
-    return torch.tanh(d).div_(d).nan_to_num_(nan=1.0).mul_(1 - y * y_b)
+    d = torch.sub(z, z_b)
+    return torch.tanh(d).div_(d).nan_to_num_(nan=1.0).mul_(torch.mul(y, y_b).neg_().add_(1))
 
 
 def _sigmoid_secant(z, z_b, y, y_b) -> torch.Tensor:
     """``(y + y_b − 2 y y_b) · tanh(d/2) / d``, the limit ½ of ``tanh(d/2)/d`` at ``d = 0``."""
-    d = z - z_b
-    return torch.tanh(d * 0.5).div_(d).nan_to_num_(nan=0.5).mul_(torch.addcmul(y + y_b, y, y_b, value=-2))
+    d = torch.sub(z, z_b)
+    return torch.mul(d, 0.5).tanh_().div_(d).nan_to_num_(nan=0.5).mul_(torch.add(y, y_b).addcmul_(y, y_b, value=-2))
 
 
 def _piecewise_linear_secant(grad):

@@ -91,7 +91,7 @@ class ShapleyProduct(ProductRule):
     name = "shapley"
 
     def coefficient(self, other, other_ref):
-        return (other + other_ref) * 0.5
+        return torch.add(other, other_ref).mul_(0.5)
 
 
 class InputProduct(ProductRule):
