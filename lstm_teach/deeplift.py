@@ -58,7 +58,7 @@ class LSTMDeepLift(Explainer):
         summed − (f(x) − f(baseline)). Arguments: see :mod:`lstm_teach.explainer`.
         """
         batch = self._batch(inputs, baselines, target, lengths)
-        m_x, score, score_ref = multipliers(Network.of(self.model), batch.x, batch.reference(), batch.lengths,
+        m_x, score, score_ref = multipliers(Network.of(self.model), batch.x, batch.references(), batch.lengths,
                                             batch.target_step, batch.target, self.rules)
         attributions = batch.per_input(m_x * (batch.x - batch.x_ref))
         if not return_convergence_delta:

@@ -55,10 +55,16 @@ class Batch:
         """(B, T, I) → the shape of the inputs: (B, T) per token (summed over the embedding) for ids."""
         return attributions.sum(-1) if self.tokens else attributions
 
-    def reference(self) -> torch.Tensor:
-        """``x_ref``, or its first row when every row shares it (then the forward runs B + 1 rows)."""
-        shared = bool((self.x_ref == self.x_ref[:1]).all()) and bool((self.lengths == self.lengths[0]).all())
-        return self.x_ref[:1] if shared else self.x_ref
+    def references(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The distinct reference rows (K, T, I) and, per input row, the index of its own (B,). Rows that share
+        their baseline and their length share a reference row, so the forward runs over B + K rows: K = 1
+        for one baseline and equal lengths, one row per length for a shared baseline and ragged lengths."""
+        batch = self.x.shape[0]
+        if not bool((self.x_ref == self.x_ref[:1]).all()):
+            return self.x_ref, torch.arange(batch, device=self.x.device)
+        distinct, index = torch.unique(self.lengths, return_inverse=True)
+        first = torch.full_like(distinct, batch).scatter_reduce_(0, index, torch.arange(batch, device=index.device), "amin")
+        return self.x_ref[first], index
 
 
 class Explainer:

@@ -195,18 +195,16 @@ class GRUCell:
                         like.new_empty(steps, batch, hidden))
 
     @staticmethod
-    def edges(values: GRUTrace, lin_before, rules, batch: int, out: GRUEdges):
+    def edges(values: GRUTrace, lin_before, rules, rows, out: GRUEdges):
         """Fill ``out`` (n, B, ·) for a block of n steps from its values (arguments as
         :meth:`LSTMCell.edges`; nothing is handed to the next block)."""
         zx_r, zx_z, zx_n = values.zx.chunk(3, dim=-1)
         zh_r, zh_z, a = values.zh.chunk(3, dim=-1)
         named = {"pre_r": zx_r + zh_r, "pre_z": zx_z + zh_z, "pre_n": zx_n + values.r * a, "a": a,
                  "r": values.r, "z": values.z, "keep": 1 - values.z, "n": values.n, "h_prev": values.h_prev}
-        if rules.uses_baseline:
-            x, ref = {k: v[:, :batch] for k, v in named.items()}, {k: v[:, batch:] for k, v in named.items()}
-            h = values.h[:, :batch]
-        else:
-            x, ref, h = named, dict.fromkeys(named), values.h
+        split = {k: rows.split(v) for k, v in named.items()}
+        x, ref = {k: v[0] for k, v in split.items()}, {k: v[1] for k, v in split.items()}
+        h = rows.split(values.h)[0]
         k_keep, k_n = rules.product(x["keep"], ref["keep"], x["n"], ref["n"])            # (1 − z) ⊙ n
         k_z, k_hprev = rules.product(x["z"], ref["z"], x["h_prev"], ref["h_prev"])       # z ⊙ h_{t-1}
         k_r, k_a = rules.product(x["r"], ref["r"], x["a"], ref["a"])                     # r ⊙ a

@@ -290,19 +290,17 @@ class LSTMCell:
                          like.new_empty(steps, batch, hidden))
 
     @staticmethod
-    def edges(values: LSTMTrace, lin_before, rules, batch: int, out: LSTMEdges):
+    def edges(values: LSTMTrace, lin_before, rules, rows, out: LSTMEdges):
         """Fill ``out`` (n, B, ·) for a block of n steps from its values; return what the next block needs
         (the linear rule's factor at the block's last ``c_t``, None for DeepLift).
 
-        The first ``batch`` rows are the inputs; with ``rules.uses_baseline`` the rest are their baselines
-        (B rows, or one row that every input shares), else there are none (LRP's reference is zero).
+        ``rows`` (:class:`~lstm_teach.sweep.Rows`) splits every value into the input rows and their
+        references (none for LRP, whose reference is zero).
         """
         tanh_c = torch.tanh(values.c)
         c_prev = values.c_prev
 
-        def sides(v):             # (at the input, at the reference): the reference is None for LRP
-            return (v[:, :batch], v[:, batch:]) if rules.uses_baseline else (v, None)
-
+        sides = rows.split        # (at the input, at the reference)
         (i, i_r), (f, f_r), (g, g_r), (o, o_r) = (sides(v) for v in (values.i, values.f, values.g, values.o))
         (c, c_r), (tanh_c, tanh_c_r), (c_prev, c_prev_r) = sides(values.c), sides(tanh_c), sides(c_prev)
         z, z_r = sides(values.z)

@@ -28,7 +28,7 @@ from .gru import GRUCell
 from .head import head_multipliers
 from .lstm import LSTMCell
 from .models import RecurrentModel, head_layers
-from .sweep import sweep, trace_layer
+from .sweep import Rows, sweep, trace_layer
 
 __all__ = ["CELLS", "Network", "multipliers", "reversal", "reorder"]
 
@@ -73,14 +73,14 @@ def reorder(v: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return v.gather(0, index.unsqueeze(-1).expand_as(v))
 
 
-def multipliers(net: Network, x, x_ref, lengths, target_step, target, rules):
+def multipliers(net: Network, x, references, lengths, target_step, target, rules):
     """The multipliers of the target scores with respect to the inputs, and the scores.
 
     Args:
         x: (B, T, I) inputs of the recurrent layer (embedded tokens or features).
-        x_ref: their references (B or 1 rows) for DeepLift, None for LRP (zero reference).
-        lengths: (B,) valid steps per row (every row's reference has its row's length; a shared
-            reference row comes only with equal lengths).
+        references: for DeepLift ``(x_ref (K, T, I), ref_index (B,))``, the reference rows and which one is
+            each input row's (a reference row serves rows of one length); None for LRP (zero reference).
+        lengths: (B,) valid steps per row.
         target_step: (B,) the step whose output is explained (``readout="all"``), else None.
         target: (B,) output index.
         rules: :class:`~lstm_teach.rules.Rules`.
@@ -89,16 +89,19 @@ def multipliers(net: Network, x, x_ref, lengths, target_step, target, rules):
         ``(m_x (B, T, I), scores (B,), scores_ref (B,) or None)``.
     """
     batch, steps, _ = x.shape
-    rows = x if x_ref is None else torch.cat([x, x_ref])
-    n_rows = rows.shape[0]
-    row_lengths = torch.cat([lengths, lengths[:n_rows - batch]]) if n_rows > batch else lengths
+    if references is None:
+        rows, row_lengths, layout = x, lengths, Rows(batch, None)
+    else:
+        x_ref, ref_index = references
+        ref_lengths = lengths.new_empty(x_ref.shape[0]).scatter_(0, ref_index, lengths)
+        rows, row_lengths, layout = torch.cat([x, x_ref]), torch.cat([lengths, ref_lengths]), Rows(batch, ref_index)
     order = reversal(row_lengths, steps)
     u = rows.transpose(0, 1)
     traces = []
     for layer in net.layers:
         outputs, layer_edges = [], []
         for d, weights in enumerate(layer):
-            h, edges = trace_layer(net.cell, weights, u if d == 0 else reorder(u, order), rules, batch)
+            h, edges = trace_layer(net.cell, weights, u if d == 0 else reorder(u, order), rules, layout)
             outputs.append(h if d == 0 else reorder(h, order))
             layer_edges.append(edges)
         traces.append(layer_edges)
@@ -118,8 +121,7 @@ def multipliers(net: Network, x, x_ref, lengths, target_step, target, rules):
         return torch.cat([u[read[d], rows, d * hidden:(d + 1) * hidden] for d in range(directions)], dim=-1)
 
     features_x = features(inputs)
-    features_ref = None if n_rows == batch else features(batch + inputs if n_rows == 2 * batch else
-                                                         torch.full_like(inputs, batch))
+    features_ref = None if references is None else features(batch + references[1])
     processing = [read[0]] + [last - r for r in read[1:]]   # the same steps in processing order
     m_features, scores, scores_ref = head_multipliers(net.head, features_x, features_ref, target, rules)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["trace_layer", "sweep"]
+__all__ = ["Rows", "trace_layer", "sweep"]
 
 _BLOCK = 1 << 18
 """Elements per block of the forward's temporaries: big enough to amortise Python, small enough for cache."""
@@ -31,23 +31,40 @@ _FUSED_BELOW = 1 << 22
 there the forward takes ``h_t`` from PyTorch's fused kernel and recomputes the rest all steps at once."""
 
 
-def trace_layer(cell, weights, u: torch.Tensor, rules, batch: int):
+class Rows:
+    """How the N rows of a forward are laid out: ``batch`` input rows, then (for DeepLift) K reference rows;
+    ``ref_index`` (B,) says which reference row belongs to each input row (None: no reference rows, LRP).
+    Input rows that share a baseline and a length share one reference row."""
+
+    def __init__(self, batch: int, ref_index: torch.Tensor | None):
+        self.batch, self.ref_index = batch, ref_index
+        self.shared = ref_index is not None and bool((ref_index == 0).all())
+
+    def split(self, v: torch.Tensor):
+        """``v`` (n, N, ·) → its input rows (n, B, ·) and each one's reference row (n, B, · or n, 1, ·), or None."""
+        if self.ref_index is None:
+            return v, None
+        ref = v[:, self.batch:]
+        return v[:, :self.batch], ref if self.shared else ref.index_select(1, self.ref_index)
+
+
+def trace_layer(cell, weights, u: torch.Tensor, rules, rows: Rows):
     """The forward of one layer and direction over ``u`` (T, N, I), time-major in processing order.
 
-    The first ``batch`` rows are the inputs, the rest their references (see ``cell.edges``).
+    ``rows`` says which rows are inputs and which their references (:class:`Rows`).
     Returns the outputs ``h`` (T, N, H) of every row and the edges (local multipliers) of the input
     rows, computed a block of steps at a time so that only they are kept, not every gate's value.
     The values come from ``cell.scan`` (the equations step by step) or, for small steps, from
     ``cell.recompute`` around the fused kernel's ``h_t`` (the same numbers; tested equal).
     """
-    steps, rows, _ = u.shape
+    steps, count, _ = u.shape
     hidden = weights.hidden_size
-    fused = rows * weights.weight_hh.numel() < _FUSED_BELOW
-    h = cell.hidden_states(u, weights) if fused else u.new_empty(steps, rows, hidden)
-    h_prev = torch.cat([h.new_zeros(1, rows, hidden), h[:-1]]) if fused else None
-    edges = cell.new_edges(steps, batch, hidden, u)
-    block = max(1, min(steps, _BLOCK // (rows * weights.weight_hh.shape[0])))
-    state = cell.zero_state(u.new_zeros(rows, hidden))
+    fused = count * weights.weight_hh.numel() < _FUSED_BELOW
+    h = cell.hidden_states(u, weights) if fused else u.new_empty(steps, count, hidden)
+    h_prev = torch.cat([h.new_zeros(1, count, hidden), h[:-1]]) if fused else None
+    edges = cell.new_edges(steps, rows.batch, hidden, u)
+    block = max(1, min(steps, _BLOCK // (count * weights.weight_hh.shape[0])))
+    state = cell.zero_state(u.new_zeros(count, hidden))
     carried = None
     for start in range(0, steps, block):
         part = slice(start, start + block)
@@ -55,7 +72,7 @@ def trace_layer(cell, weights, u: torch.Tensor, rules, batch: int):
             values, state = cell.recompute(u[part], h_prev[part], state, weights)
         else:
             values, state = cell.scan(u[part], state, weights, h[part])
-        carried = cell.edges(values, carried, rules, batch, cell.Edges(*(e[part] for e in edges)))
+        carried = cell.edges(values, carried, rules, rows, cell.Edges(*(e[part] for e in edges)))
     return h, edges
 
 

@@ -72,7 +72,7 @@ def test_flushing_changes_nothing_measurable_on_a_long_saturated_sequence():
     with_flush, delta = lt.LSTMDeepLift(model).attribute(x, ref, target=1, return_convergence_delta=True)
     network = lt.network.Network.of(model)
     rows = lt.explainer.Explainer(model)._batch(x, ref, 1)
-    m_x, score, score_ref = lt.network.multipliers(network, rows.x, rows.reference(), rows.lengths, None,
+    m_x, score, score_ref = lt.network.multipliers(network, rows.x, rows.references(), rows.lengths, None,
                                                    rows.target, lt.rules.deeplift_rules("shapley"))
     without = m_x * (rows.x - rows.x_ref)
     tiny = torch.finfo(F32).tiny

@@ -130,16 +130,19 @@ def shap_deep(model, x_e, ref_e, target):
     return torch.stack(rows)
 
 
+@pytest.mark.parametrize("lengths", ["ragged", None], ids=["ragged", "full"])
 @pytest.mark.parametrize("rule", ["shapley", "input", "baseline"])
 @pytest.mark.parametrize("member", MEMBERS[::3], ids=str)
-def test_one_baseline_shared_by_every_row_equals_each_row_alone(member, rule):
-    """A shared baseline runs the forward over B + 1 rows: each rule's coefficients broadcast one reference row."""
-    model, x, ref, _, target = explain(member, lengths=None)
-    shared = ref[:1]
+def test_one_baseline_shared_by_every_row_equals_each_row_alone(member, rule, lengths):
+    """A shared baseline runs the forward over B + K rows, K the number of distinct lengths: each rule's
+    coefficients take every row's reference from the right one of the K."""
+    model, x, ref, lengths, target = explain(member, lengths=lengths)
+    shared = ref[:1] if not member.tokens else ref[0, 0]
     explainer = lt.LSTMDeepLift(model, rule)
-    together = explainer.attribute(x, shared, target=target)
-    alone = torch.cat([explainer.attribute(x[b:b + 1], shared, target=target[b:b + 1]) for b in range(B)])
-    assert_within(together, alone, rounding_bound(model, T, together.abs().flatten(1).sum(1) + 1.0))
+    together = explainer.attribute(x, shared, target=target, lengths=lengths)
+    alone = [explainer.attribute(x[b:b + 1], shared, target=target[b:b + 1],
+                                 lengths=None if lengths is None else lengths[b:b + 1]) for b in range(B)]
+    assert_within(together, torch.cat(alone), rounding_bound(model, T, together.abs().flatten(1).sum(1) + 1.0))
 
 
 @pytest.mark.parametrize("member", MEMBERS[::2], ids=str)
