@@ -1,20 +1,16 @@
 """Chapter 12's teaching helpers: the property probes and measures, the cost counter, the library wrappers."""
 
-import os
-
 import pytest
 import torch
 from torch import nn
 
-os.environ.setdefault("NUMBA_DISABLE_JIT", "1")     # shap's Exact explainer: no numba compilation for tiny games
-
-from family import F64, Member, assert_within, build, inputs_for, rounding_bound  # noqa: E402
-from lstm_teach import LSTMDeepLift, LSTMLRP, TimeStepShapley, UnrolledModel, counter_inputs, counter_lstm  # noqa: E402
-from lstm_teach.perturbation import model_scores  # noqa: E402
-from lstm_teach.teach.cost import forward_passes, matmul_flops  # noqa: E402
-from lstm_teach.teach.libraries import (captum_deeplift, captum_integrated_gradients, shap_deep_explainer,  # noqa: E402
+from family import F64, Member, assert_within, build, inputs_for, rounding_bound
+from lstm_teach import LSTMDeepLift, LSTMLRP, TimeStepShapley, UnrolledModel, counter_inputs, counter_lstm
+from lstm_teach.perturbation import model_scores
+from lstm_teach.teach.cost import forward_passes, matmul_flops
+from lstm_teach.teach.libraries import (captum_deeplift, captum_integrated_gradients, shap_deep_explainer,
                                         shap_exact_steps)
-from lstm_teach.teach.properties import (combined_head, embedded_view, linearity_violation, probe_violations,  # noqa: E402
+from lstm_teach.teach.properties import (combined_head, embedded_view, linearity_violation, probe_violations,
                                          sensitivity_shares, single_step_inputs, with_probe_features)
 
 pytestmark = pytest.mark.filterwarnings("ignore")   # captum and shap: version chatter
