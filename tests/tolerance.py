@@ -130,6 +130,17 @@ def assert_close(ours, reference, error, reference_error=None, what="") -> None:
         )
 
 
+def assert_not_above(value, limit, error, limit_error=None, what="") -> None:
+    """``value ≤ limit + error + limit_error`` elementwise (``limit_error`` defaults to ``error``): a
+    one-sided claim between two computed quantities, up to their rounding."""
+    value, limit = _as_double(value), _as_double(limit)
+    slack = torch.as_tensor(error, dtype=torch.float64) + torch.as_tensor(
+        error if limit_error is None else limit_error, dtype=torch.float64)
+    bad = ~(value <= limit + slack)
+    assert not bad.any(), f"{what} {int(bad.sum())} elements exceed their limit by more than rounding: max excess " \
+                          f"{(value - limit - slack).max().item():.3e}"
+
+
 # --- sums and products ---------------------------------------------------------------------------
 
 
@@ -237,13 +248,14 @@ def _stabilised(d, d_error, eps_rule, dtype):
     return d_eps, d_error + eps(dtype) / 2 * d_eps.abs() + 2 * eps_rule * flip
 
 
-def dense_lrp_error(x, weight, bias=None, activation="tanh", adjusted=False, eps_rule=0.0) -> torch.Tensor:
+def dense_lrp_error(x, weight, bias=None, activation="tanh", adjusted=False, eps_rule=0.0, shift=0.0) -> torch.Tensor:
     """``E`` of ``dense_lrp``: ``R_oi = act(z_o) W_oi x_i / d_o``, shape ``(..., O, I)``.
 
     ``E = |W_oi x_i| E_act / |d_ε| + |R_oi| (E_dε / |d_ε| + 3u)``: the activation's error passes
     through the ratio, the denominator's relative error ``E_dε / |d_ε|`` (with ``E_d = γ_n Σ_k|W_ok x_k|``,
     plus the biases in ``d = z``) multiplies the whole contribution. ``bias``: a tensor, or a tuple of
-    tensors that the computation adds (a gate's ``b_i* + b_h*``).
+    tensors that the computation adds (a gate's ``b_i* + b_h*``). ``shift``: a deliberate change of
+    every denominator, added to its error (bounds the effect of another ``eps``, to first order).
     """
     dtype = _dtype(x, weight)
     x, weight = _as_double(x), _as_double(weight)
@@ -252,12 +264,26 @@ def dense_lrp_error(x, weight, bias=None, activation="tanh", adjusted=False, eps
     z = wx + sum(b for b in biases if b is not None)
     e_z = affine_error(x, weight, *biases, dtype=dtype)
     d, e_d = (wx, affine_error(x, weight, dtype=dtype)) if adjusted else (z, e_z)
-    d_eps, e_deps = _stabilised(d, e_d, eps_rule, dtype)
+    d_eps, e_deps = _stabilised(d, e_d + shift, eps_rule, dtype)
     d_abs = d_eps.abs().clamp_min(torch.finfo(torch.float64).tiny).unsqueeze(-1)
     terms = (weight * x.unsqueeze(-2)).abs()
     e_act = activation_error(activation, z, e_z, dtype).unsqueeze(-1)
     value = _ACT[activation](z).abs().unsqueeze(-1) * terms / d_abs
     return terms * e_act / d_abs + value * (e_deps.unsqueeze(-1) / d_abs + 1.5 * eps(dtype))
+
+
+def dense_change_error(x, weight, bias=None, baseline=None, activation="tanh") -> torch.Tensor:
+    """``E`` of ``act(W x + b) − act(W x_b + b)``, ``(..., O)``: both activations' errors and the subtraction."""
+    dtype = _dtype(x, weight)
+    x, weight = _as_double(x), _as_double(weight)
+    baseline = torch.zeros_like(x) if baseline is None else _as_double(baseline).expand_as(x)
+    biases = [None if b is None else _as_double(b) for b in _biases(bias)]
+    shift = sum(b for b in biases if b is not None)
+    z, z_b = x @ weight.T + shift, baseline @ weight.T + shift
+    change = (_ACT[activation](z) - _ACT[activation](z_b)).abs()
+    return (activation_error(activation, z, affine_error(x, weight, *biases, dtype=dtype), dtype)
+            + activation_error(activation, z_b, affine_error(baseline, weight, *biases, dtype=dtype), dtype)
+            + eps(dtype) / 2 * change)
 
 
 def dense_deeplift_error(x, weight, bias=None, baseline=None, activation="tanh", switch=None) -> torch.Tensor:
@@ -305,15 +331,42 @@ def gate_deeplift_error(x_t, h_prev, weights, gate, x_baseline, h_baseline, swit
 # --- products and Shapley values (chapter 4) -------------------------------------------------------
 
 
+def product_rule_error(rule, a, b, a_baseline, b_baseline):
+    """``(E_a, E_b)`` of a product rule's split of ``a b`` (see ``lstm_teach.products``):
+    ``φ_a = k(b, b_0) (a − a_0)`` with ``k`` the partner at the input, the baseline or their mean.
+    One subtraction, at most one addition and halving, one product: ``2 eps |k|_max |Δa|`` with
+    ``|k|_max`` = ``|b|``, ``|b_0|`` or ``(|b| + |b_0|) / 2``."""
+    dtype = _dtype(*(t for t in (a, b, a_baseline, b_baseline) if isinstance(t, torch.Tensor)))
+    a, b, a0, b0 = (_as_double(t) for t in (a, b, a_baseline, b_baseline))
+    k = {"input": lambda v, v0: v.abs(), "baseline": lambda v, v0: v0.abs().expand_as(v),
+         "shapley": lambda v, v0: (v.abs() + v0.abs()) / 2}[rule]
+    return 2 * eps(dtype) * k(b, b0) * (a - a0).abs(), 2 * eps(dtype) * k(a, a0) * (b - b0).abs()
+
+
+def coalitions(n) -> torch.Tensor:
+    """All ``2^n`` coalitions of ``n`` players as a boolean mask ``(2^n, n)`` (row ``k``: the bits of ``k``)."""
+    return ((torch.arange(2 ** n).unsqueeze(1) >> torch.arange(n)) & 1).bool()
+
+
 def shapley_error(values_error, values, dtype) -> torch.Tensor:
     """``E`` of exact Shapley values ``φ = v @ K`` over ``n`` players from coalition values ``v``
     (``(..., 2^n)``) that carry ``values_error``: the weights of one player's column of ``K`` are
     ``+w`` (coalitions with it) and ``−w`` (without), each group summing to 1 in magnitude, so
     ``E_φ ≤ 2 max_S E_v(S) + γ_{2^n} · 2 max_S |v(S)|`` (``K`` itself is correctly rounded:
-    ``s! (n − s − 1)! / n!`` is one division of exact integers). Returns ``(...,)``; broadcast over players."""
+    ``s! (n − s − 1)! / n!`` is one division of exact integers). Returns ``(..., 1)``, for every player."""
     values = _abs(values)
     carried = torch.as_tensor(values_error, dtype=torch.float64).expand_as(values)
-    return 2 * carried.amax(-1) + 2 * gamma(values.shape[-1], dtype) * values.amax(-1) + eps(dtype) * values.amax(-1)
+    return (2 * carried.amax(-1) + 2 * gamma(values.shape[-1], dtype) * values.amax(-1)).unsqueeze(-1)
+
+
+def shapley_values_error(game, game_error, x, baseline) -> torch.Tensor:
+    """``E`` of ``shapley_values(game, x, baseline)``, ``(..., 1)``: the game and its error bound
+    ``game_error`` (both map ``(..., n)`` to ``(...)``) on every coalition, through :func:`shapley_error`."""
+    x = torch.as_tensor(x)
+    baseline = torch.as_tensor(baseline).expand_as(x)
+    played = torch.where(coalitions(x.shape[-1]), x.unsqueeze(-2), baseline.unsqueeze(-2))
+    with torch.no_grad():
+        return shapley_error(game_error(played), game(played), x.dtype)
 
 
 # --- the LSTM (chapters 2, 5, 6) ----------------------------------------------------------------------
@@ -378,13 +431,14 @@ def _step_jacobians(tr, w_hh):
     return torch.cat([torch.cat([dh_dh, through_c * dc_dc], -1), torch.cat([dc_dh, dc_dc], -1)], -2)
 
 
-def propagate(jacobians, local, drop=2.0 ** -40):
+def propagate(jacobians, local, drop=2.0 ** -40, window=64):
     """First-order error of a recurrence ``y_t = Φ_t(y_{t-1})`` with local errors ``ℓ_t``:
     ``E_y(t) = Σ_{s ≤ t} |J_t ⋯ J_{s+1}| ℓ_s``.
 
     The absolute value of the *product* contracts as the recurrence does; the product of absolute
     values (a plain running bound) can grow geometrically over hundreds of steps. A source whose
-    product has fallen below ``drop`` moves into a remainder carried on with ``|J_t|`` (a majorant).
+    product has fallen below ``drop``, or that is more than ``window`` steps old (cost: the products
+    are kept per source), moves into a remainder carried on with ``|J_t|`` (a majorant).
     ``jacobians`` ``(B, T, N, N)`` (``J_0`` unused), ``local`` ``(B, T, N)``; returns ``(B, T, N)``.
     """
     batch, steps, size = local.shape
@@ -398,6 +452,7 @@ def propagate(jacobians, local, drop=2.0 ** -40):
             step = jacobians[:, t]
             products, remainder = step @ products, step.abs() @ remainder
             gone = products.abs().flatten(1).amax(1) < drop
+            gone[:-window] = True
             remainder = remainder + (products[gone].abs() @ sources[gone]).sum(0)
             products, sources = products[~gone], sources[~gone]
         products = torch.cat([products, eye])
@@ -417,14 +472,21 @@ class _Paths:
         self.P, self.E, self.u = P, E, u
 
     def times(self, value, error=0.0):
-        """Multiplied by a local factor ``value`` that carries ``error``."""
+        """Multiplied by a local factor ``value`` that carries ``error``:
+        ``|a b − â b̂| ≤ |a| e_b + (|b| + e_b) e_a``, plus the product's rounding."""
         value = value.abs()
-        return _Paths(self.P * value, self.E * value + self.P * error + self.u * self.P * value, self.u)
+        return _Paths(self.P * value, self.E * (value + error) + self.P * error + self.u * self.P * value, self.u)
 
     def over(self, d, d_error):
-        """Divided by a denominator ``d`` that carries ``d_error`` (relative error ``d_error / |d|``)."""
+        """Divided by a denominator ``d`` that carries ``d_error``: ``|1/d̂ − 1/d| ≤ e / (|d| (|d| − e))``
+        (no bound once ``e ≥ |d|``). A denominator that is exactly 0 without error passes nothing in
+        every implementation (the ε-rule's zero case), so neither does the bound."""
+        exact_zero = (d == 0) & (torch.as_tensor(d_error) == 0)
         d = d.abs().clamp_min(torch.finfo(torch.float64).tiny)
-        return _Paths(self.P / d, (self.E + self.P * d_error / d) / d + self.u * self.P / d, self.u)
+        margin = (d - d_error).clamp_min(torch.finfo(torch.float64).tiny)
+        P = torch.where(exact_zero, 0.0, self.P / d)
+        E = torch.where(exact_zero, 0.0, self.E / margin + self.P * d_error / (d * margin) + self.u * P)
+        return _Paths(P, E, self.u)
 
     def plus(self, other):
         P = self.P + other.P
@@ -465,8 +527,9 @@ def _coefficient(rule, value, value_b, error, error_b, u):
 
 
 def lstm_deeplift_error(model, x, baseline=None, target=None, rule="shapley", switch=None):
-    """``E`` of ``LSTMDeepLift(model, rule).attribute(x, baseline, target)`` ``(B, T, I)`` and of its
-    convergence delta ``(B,)``.
+    """Bounds for ``LSTMDeepLift(model, rule).attribute(x, baseline, target)``: a namespace with
+    ``attributions`` ``(B, T, I)``, ``delta`` ``(B,)`` (the convergence delta) and ``multipliers``
+    ``(B, T, I)`` (of ``m_x``; with ``baseline = x`` these bound the gradient of the score).
 
     The multipliers are a backward sweep from the head's row ``w`` through the local factors of every
     step: the rescale multipliers of the four gates and of ``tanh(c_t)`` (:func:`rescale_error`, from
@@ -516,17 +579,19 @@ def lstm_deeplift_error(model, x, baseline=None, target=None, rule="shapley", sw
         h = z.matmul(w_hh)
         c = c.times(*at(k_f))
     dx = (_as_double(x) - _as_double(baseline)).abs()
+    multipliers = torch.stack([p.E for p in m_x], 1)
     P = torch.stack([p.P for p in m_x], 1) * dx
-    E = torch.stack([p.E for p in m_x], 1) * dx + 2 * u * P
+    E = multipliers * dx + 2 * u * P
     score, e_score = _head_error(model, fx, rows)
     score_b, e_score_b = _head_error(model, fb, rows)
     delta = sum_error(P, (1, 2), E, dtype) + e_score + e_score_b + u * (score - score_b).abs()
-    return E, delta
+    return SimpleNamespace(attributions=E, delta=delta, multipliers=multipliers)
 
 
 def lstm_lrp_error(model, x, target=None, eps_rule=1e-3, shift=0.0):
-    """``E`` of ``LSTMLRP(model, eps_rule).attribute(x, target)`` ``(B, T, I)`` and of the relevance's
-    sum ``(B,)``.
+    """Bounds for ``LSTMLRP(model, eps_rule).attribute(x, target)``: a namespace with ``relevance``
+    ``(B, T, I)``, ``total`` ``(B,)`` (of the relevance's sum) and ``paths`` ``(B, T, I)``, the sum of
+    ``|path|`` (a majorant of ``|relevance|`` itself).
 
     Every ε-rule share is a ratio ``numerator / (d + ε sign d)``: the head (``h_T w / score``), the
     cell state (``f c_{t-1} / c_t`` and ``i g / c_t``) and the candidate's pre-activation
@@ -568,7 +633,7 @@ def lstm_lrp_error(model, x, target=None, eps_rule=1e-3, shift=0.0):
         h = per_z.matmul(w_hg).times(fx.h_prev[:, t], fx.e_h.new_zeros(()) if t == 0 else fx.e_h[:, t - 1])
     P = torch.stack([p.P for p in out], 1)
     E = torch.stack([p.E for p in out], 1)
-    return E, sum_error(P, (1, 2), E, dtype)
+    return SimpleNamespace(relevance=E, total=sum_error(P, (1, 2), E, dtype), paths=P)
 
 
 def lstm_score_error(model, x, target=None):
@@ -583,9 +648,7 @@ def time_step_shapley_error(model, x, baseline=None, target=None):
     the ``2^T`` coalition sequences' scores with their forward bounds, through :func:`shapley_error`."""
     batch, steps, _ = x.shape
     baseline = torch.zeros_like(x) if baseline is None else baseline.expand_as(x)
-    masks = ((torch.arange(2 ** steps).unsqueeze(1) >> torch.arange(steps)) & 1).bool()   # (2^T, T)
-    played = torch.where(masks[None, :, :, None], x[:, None], baseline[:, None])          # (B, 2^T, T, I)
+    played = torch.where(coalitions(steps)[None, :, :, None], x[:, None], baseline[:, None])   # (B, 2^T, T, I)
     rows = _target_rows(target, batch).repeat_interleave(2 ** steps)
     score, error = lstm_score_error(model, played.flatten(0, 1), rows)
-    dtype = model.lstm.weight_ih_l0.dtype
-    return shapley_error(error.view(batch, -1), score.view(batch, -1), dtype).unsqueeze(-1)
+    return shapley_error(error.view(batch, -1), score.view(batch, -1), x.dtype)
