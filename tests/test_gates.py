@@ -268,11 +268,9 @@ def test_captum_lrp_on_the_two_input_module_uses_each_branch_own_denominator():
             assert_close(a, expected, error)
 
 
-@pytest.mark.parametrize("gate", GATES)
-@pytest.mark.parametrize("adjusted", [False, True])
-@pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
-def test_gate_lrp_definition(gate, adjusted, input_size, hidden_size, batch, seed):
-    """R_x[j, k] = act(z_j) W_i*[j, k] x_k / d_j, R_h[j, k] = act(z_j) W_h*[j, k] h_k / d_j, with
+def check_gate_lrp_definition(gate_lrp, gate, adjusted, input_size, hidden_size, batch, seed):
+    """``gate_lrp`` (the implementation under test) against its definition:
+    R_x[j, k] = act(z_j) W_i*[j, k] x_k / d_j, R_h[j, k] = act(z_j) W_h*[j, k] h_k / d_j, with
     z = W_i* x + b_i* + W_h* h + b_h* and d = z (eq. 10) or d = z − b_i* − b_h* (adjusted, eq. 11)."""
     weights, x, h, _, _, _, _ = setup(input_size, hidden_size, batch, seed, torch.float64)
     w_x, w_h = getattr(weights, "W_i" + gate), getattr(weights, "W_h" + gate)
@@ -285,6 +283,13 @@ def test_gate_lrp_definition(gate, adjusted, input_size, hidden_size, batch, see
     e_x, e_h = gate_lrp_error(x, h, weights, gate, adjusted)
     assert_close(r_x, share * w_x * x.unsqueeze(-2), e_x)
     assert_close(r_h, share * w_h * h.unsqueeze(-2), e_h)
+
+
+@pytest.mark.parametrize("gate", GATES)
+@pytest.mark.parametrize("adjusted", [False, True])
+@pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
+def test_gate_lrp_definition(gate, adjusted, input_size, hidden_size, batch, seed):
+    check_gate_lrp_definition(lstm_teach.gate_lrp, gate, adjusted, input_size, hidden_size, batch, seed)
 
 
 @pytest.mark.parametrize("gate", GATES)

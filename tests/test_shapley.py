@@ -240,8 +240,9 @@ def product_case(seed, batch=4, size=3):
     return a, b, a0, b0
 
 
-def rule_split(rule, a, b, a0, b0):
-    return product_coefficient(rule, b, b0) * (a - a0), product_coefficient(rule, a, a0) * (b - b0)
+def rule_split(rule, a, b, a0, b0, coefficient=product_coefficient):
+    """``(φ_a, φ_b)`` of ``a b`` under ``rule``, from ``coefficient`` (the package's product_coefficient)."""
+    return coefficient(rule, b, b0) * (a - a0), coefficient(rule, a, a0) * (b - b0)
 
 
 def product_game_error(X):
@@ -279,16 +280,16 @@ def test_shapley_product_is_the_two_player_game(seed):
     check_shapley_product_is_the_two_player_game(lstm_teach.shapley_product, seed)
 
 
-def check_input_rule_is_captum_deeplift(rule_split, seed):
-    """``rule_split("input", ...)`` (built on the product_coefficient under test) against captum's
-    DeepLift on a module that multiplies its two inputs (gradient at the input times the change)."""
+def check_input_rule_is_captum_deeplift(product_coefficient, seed):
+    """The ``"input"`` split built on ``product_coefficient`` (the implementation under test) against
+    captum's DeepLift on a module that multiplies its two inputs (gradient at the input times the change)."""
     a, b, a0, b0 = product_case(seed)
     explainer = DeepLift(Product())
     columns = [explainer.attribute((a, b), baselines=(a0.expand_as(a), b0.expand_as(b)), target=j)
                for j in range(a.shape[1])]                                  # output j lives in column j
     captum_a = torch.stack([attr[0][:, j] for j, attr in enumerate(columns)], 1).detach()
     captum_b = torch.stack([attr[1][:, j] for j, attr in enumerate(columns)], 1).detach()
-    phi_a, phi_b = rule_split("input", a, b, a0, b0)
+    phi_a, phi_b = rule_split("input", a, b, a0, b0, product_coefficient)
     e_a, e_b = product_rule_error("input", a, b, a0, b0)
     assert_close(phi_a, captum_a, e_a)
     assert_close(phi_b, captum_b, e_b)
@@ -297,16 +298,16 @@ def check_input_rule_is_captum_deeplift(rule_split, seed):
 
 @pytest.mark.parametrize("seed", [0, 10, 20])
 def test_input_rule_is_captum_deeplift(seed):
-    check_input_rule_is_captum_deeplift(rule_split, seed)
+    check_input_rule_is_captum_deeplift(lstm_teach.product_coefficient, seed)
 
 
-def check_baseline_rule_is_shap_deep_explainer(rule_split, seed):
-    """``rule_split("baseline", ...)`` against shap's DeepExplainer on the product module (gradient
-    at the baseline times the change)."""
+def check_baseline_rule_is_shap_deep_explainer(product_coefficient, seed):
+    """The ``"baseline"`` split built on ``product_coefficient`` (the implementation under test)
+    against shap's DeepExplainer on the product module (gradient at the baseline times the change)."""
     a, b, a0, b0 = product_case(seed)
     values = shap.DeepExplainer(Product(), [a0, b0]).shap_values([a, b], check_additivity=False)
     shap_a, shap_b = (torch.from_numpy(np.diagonal(v, axis1=1, axis2=2).copy()) for v in values)
-    phi_a, phi_b = rule_split("baseline", a, b, a0, b0)
+    phi_a, phi_b = rule_split("baseline", a, b, a0, b0, product_coefficient)
     e_a, e_b = product_rule_error("baseline", a, b, a0, b0)
     assert_close(phi_a, shap_a, e_a)
     assert_close(phi_b, shap_b, e_b)
@@ -315,7 +316,7 @@ def check_baseline_rule_is_shap_deep_explainer(rule_split, seed):
 
 @pytest.mark.parametrize("seed", [0, 10, 20])
 def test_baseline_rule_is_shap_deep_explainer(seed):
-    check_baseline_rule_is_shap_deep_explainer(rule_split, seed)
+    check_baseline_rule_is_shap_deep_explainer(lstm_teach.product_coefficient, seed)
 
 
 @pytest.mark.parametrize("seed", [0, 10, 20])
