@@ -17,7 +17,7 @@ where ``E`` bounds one implementation's distance from the exact value, whatever 
 :func:`assert_close` takes ``E_ours`` and (by default the same) ``E_reference``. ``E`` always has the
 form ``c · eps · (condition factor)``, with the factor computed from the inputs:
 
-* **Dot products and matmuls** (:func:`matmul_error`, :func:`affine_error`). Any summation order of
+* **Dot products and matmuls** (:func:`affine_error`, with or without biases). Any summation order of
   ``Σ_k a_k b_k`` (pairwise, blocked, with or without FMA, split across threads) gives
   ``|fl(Σ a_k b_k) − Σ a_k b_k| ≤ γ_n Σ |a_k b_k|`` with ``γ_n = n u / (1 − n u)`` (Higham, *Accuracy
   and Stability of Numerical Algorithms*, 2nd ed., §3.1). The condition factor is ``n Σ|a_k b_k|``,
@@ -42,26 +42,36 @@ form ``c · eps · (condition factor)``, with the factor computed from the input
   between ``z_b`` and ``z`` (ours below ``sqrt(eps)``, captum below 1e-10, shap below 1e-6); that
   differs from the secant by at most ``A2 |z − z_b|``. Between the two implementations' switches
   either branch may be taken, and the larger bound applies (``switch``).
-* **Compositions** (:func:`lstm_forward_error`, :func:`lstm_deeplift_error`, :func:`lstm_lrp_error`).
-  A running error bound (Wilkinson): each quantity carries ``(value, error)``; every operation maps
-  the errors of its arguments to the error of its result by the rules above, to first order. A
-  backward sweep (DeepLift's multipliers, LRP's relevances) is a sum over paths of products of local
-  factors; it is bounded by the same sweep run on absolute values, ``P`` (the sum of ``|path|``), with
-  the error ``E`` carried alongside: multiplying ``(P, E)`` by a factor ``(|m|, e_m)`` gives
-  ``(P |m|, E |m| + P e_m + u P |m|)``, and a matmul with ``|W|`` adds ``γ_n P |W|``.
+* **Compositions** (:func:`lstm_forward_error`, :func:`lstm_deeplift_error`, :func:`lstm_lrp_error`,
+  :func:`time_step_shapley_error`). A running error bound (Wilkinson): each quantity carries
+  ``(value, error)`` and every operation maps the errors of its arguments to the error of its result
+  by the rules above. Through the recurrence the local errors of each step travel with the product
+  of the step Jacobians, ``Σ_s |J_t ⋯ J_{s+1}| ℓ_s`` (:func:`propagate`): the product contracts as
+  the LSTM does, where a product of absolute values would grow geometrically over a long sequence.
+  A backward sweep (DeepLift's multipliers, LRP's relevances) is a sum over paths of products of
+  local factors; it is bounded by the same sweep run on absolute values, ``P`` (the sum of
+  ``|path|``), with the error ``E`` carried alongside (:class:`_Paths`): a factor ``(|m|, e_m)``
+  gives ``(P |m|, E (|m| + e_m) + P e_m + u P |m|)``, a denominator ``(d, e_d)`` divides by
+  ``|d| − e_d`` where it can be off, and a matmul with ``|W|`` adds ``γ_n P |W|``. The same machinery
+  bounds a deliberate change instead of rounding: another ε of the LRP ε-rule is a ``shift`` of
+  every denominator.
+* **Shapley values** (:func:`shapley_error`): the weights of one player's column sum to 1 over the
+  coalitions with it and to −1 over those without, so the error of the game's values counts twice.
 
-These bounds are first order: the neglected terms are ``O((κ u)²)``, far below the bound as long as
-``κ u ≪ 1``; where ``κ u`` approaches 1 the bound exceeds the quantity itself and the comparison
-checks nothing, which is the honest answer for an ill-conditioned quantity. Exact comparisons
-(``torch.equal``) stay where both sides run the same operations on the same operands (same function,
-same shapes), or where every intermediate is exactly representable; the test says which.
+The forward and rescale bounds are first order: the neglected terms are ``O((κ u)²)``, far below the
+bound as long as ``κ u ≪ 1``; where ``κ u`` approaches 1 the bound exceeds the quantity itself and the
+comparison checks nothing — the honest answer for an ill-conditioned quantity (float32 on saturated
+gates, say), while the float64 runs of the same checks stay sharp. Exact comparisons (``torch.equal``)
+stay only where both sides run the same operations on the same operands (same function, same
+shapes), or where every intermediate is exactly representable; the test says which.
 
-The API: ``assert_close(ours, reference, error, reference_error=None)``; ``eps``, ``gamma``;
-``matmul_error``, ``affine_error``, ``sum_error``, ``activation_error``, ``rescale_error``;
-``dense_lrp_error``, ``dense_deeplift_error``, ``gate_lrp_error``, ``gate_deeplift_error``;
-``product_rule_error``, ``shapley_error``; ``lstm_forward_error``, ``lstm_deeplift_error``,
-``lstm_lrp_error``. Every ``*_error`` returns ``E`` for one implementation, in float64, with the
-shape of the quantity it bounds.
+The API: ``assert_close(ours, reference, error, reference_error=None)`` and ``assert_not_above``;
+``eps``, ``gamma``; ``affine_error``, ``sum_error``, ``activation_error``, ``rescale_error``;
+``dense_lrp_error``, ``dense_deeplift_error``, ``dense_change_error``, ``gate_lrp_error``,
+``gate_deeplift_error``; ``product_rule_error``, ``shapley_error``, ``shapley_values_error``;
+``lstm_forward_error``, ``lstm_score_error``, ``lstm_deeplift_error``, ``lstm_lrp_error``,
+``time_step_shapley_error``. Every ``*_error`` returns ``E`` for one implementation, in float64,
+with the shape of the quantity it bounds (or one that broadcasts to it).
 """
 
 from __future__ import annotations
@@ -144,12 +154,6 @@ def assert_not_above(value, limit, error, limit_error=None, what="") -> None:
 # --- sums and products ---------------------------------------------------------------------------
 
 
-def matmul_error(a, b) -> torch.Tensor:
-    """``E`` of ``a @ b`` (any order of summation): ``γ_n |a| @ |b|``, ``n = a.shape[-1]``."""
-    a, b = _abs(a), _abs(b)
-    return gamma(a.shape[-1], _dtype(a, b)) * (a @ b)
-
-
 def affine_error(x, weight, *biases, dtype=None) -> torch.Tensor:
     """``E`` of ``z = x @ W.T + b_1 + … + b_k`` (``(..., O)``): ``γ_{I+k} (|x| @ |W|.T + Σ|b_j|)``."""
     x_abs, w_abs = _abs(x), _abs(weight)
@@ -161,11 +165,12 @@ def affine_error(x, weight, *biases, dtype=None) -> torch.Tensor:
 def sum_error(terms, dim, terms_error=0.0, dtype=None) -> torch.Tensor:
     """``E`` of ``terms.sum(dim)`` when each term already carries ``terms_error``:
     ``Σ terms_error + γ_n Σ |terms|``."""
+    dtype = dtype or _dtype(terms)
     terms = _abs(terms)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     n = math.prod(terms.shape[d] for d in dims)
     carried = torch.as_tensor(terms_error, dtype=torch.float64).expand_as(terms).sum(dims)
-    return carried + gamma(max(n, 1), dtype or _dtype(terms)) * terms.sum(dims)
+    return carried + gamma(max(n, 1), dtype) * terms.sum(dims)
 
 
 def _dtype(*tensors):
