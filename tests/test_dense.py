@@ -179,20 +179,23 @@ def check_deeplift_matches_captum(dense_deeplift, size, activation, bias, baseli
         assert_close(ours.sum(-2), reference, error[:, 0])
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("baseline_kind", ["zero", "random"])
-@pytest.mark.parametrize("bias", [False, True], ids=["no-bias", "bias"])
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("size", SIZES, ids=str)
+def deeplift_cases(test):
+    """Every size, activation, bias or none, zero or random baseline, float32 and float64."""
+    for mark in (pytest.mark.parametrize("dtype", DTYPES),
+                 pytest.mark.parametrize("baseline_kind", ["zero", "random"]),
+                 pytest.mark.parametrize("bias", [False, True], ids=["no-bias", "bias"]),
+                 pytest.mark.parametrize("activation", ACTIVATIONS),
+                 pytest.mark.parametrize("size", SIZES, ids=str)):
+        test = mark(test)
+    return test
+
+
+@deeplift_cases
 def test_deeplift_matches_captum_per_target(size, activation, bias, baseline_kind, dtype):
     check_deeplift_matches_captum(lstm_teach.dense_deeplift, size, activation, bias, baseline_kind, dtype)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("baseline_kind", ["zero", "random"])
-@pytest.mark.parametrize("bias", [False, True], ids=["no-bias", "bias"])
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("size", SIZES, ids=str)
+@deeplift_cases
 def test_deeplift_matches_shap(size, activation, bias, baseline_kind, dtype):
     layer, x, gen = make_layer(*size, bias, dtype, seed=13 * sum(size) + bias)
     weight, b = params(layer)

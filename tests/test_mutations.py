@@ -38,8 +38,8 @@ from test_dense import check_deeplift_matches_captum, check_lrp_tanh_matches_cap
 from test_gates import check_gate_deeplift_matches_captum, check_gate_lrp_definition
 from test_lstm import check_forward_matches_nn_lstm
 from test_shapley import (
-    check_baseline_rule_is_shap_deep_explainer, check_input_rule_is_captum_deeplift,
-    check_shapley_product_is_the_two_player_game, check_shapley_values_equal_shap_exact,
+    check_product_rule_matches_library, check_shapley_product_is_the_two_player_game,
+    check_shapley_values_equal_shap_exact,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -158,8 +158,8 @@ def partner_at_input(rule, other, other_baseline):
 
 def test_product_rules_with_the_wrong_partner_fail(monkeypatch):
     patch_everywhere(monkeypatch, product_coefficient, partner_swapped)
-    assert_fails(check_input_rule_is_captum_deeplift, lstm_teach.products.product_coefficient, 0)
-    assert_fails(check_baseline_rule_is_shap_deep_explainer, lstm_teach.products.product_coefficient, 10)
+    assert_fails(check_product_rule_matches_library, lstm_teach.products.product_coefficient, "input", 0)
+    assert_fails(check_product_rule_matches_library, lstm_teach.products.product_coefficient, "baseline", 10)
 
 
 def test_shapley_product_with_the_partner_at_the_input_fails(monkeypatch):

@@ -280,43 +280,41 @@ def test_shapley_product_is_the_two_player_game(seed):
     check_shapley_product_is_the_two_player_game(lstm_teach.shapley_product, seed)
 
 
-def check_input_rule_is_captum_deeplift(product_coefficient, seed):
-    """The ``"input"`` split built on ``product_coefficient`` (the implementation under test) against
-    captum's DeepLift on a module that multiplies its two inputs (gradient at the input times the change)."""
-    a, b, a0, b0 = product_case(seed)
+def captum_split(a, b, a0, b0):
+    """captum's DeepLift on a module that multiplies its two inputs, one output unit at a time."""
     explainer = DeepLift(Product())
     columns = [explainer.attribute((a, b), baselines=(a0.expand_as(a), b0.expand_as(b)), target=j)
                for j in range(a.shape[1])]                                  # output j lives in column j
-    captum_a = torch.stack([attr[0][:, j] for j, attr in enumerate(columns)], 1).detach()
-    captum_b = torch.stack([attr[1][:, j] for j, attr in enumerate(columns)], 1).detach()
-    phi_a, phi_b = rule_split("input", a, b, a0, b0, product_coefficient)
-    e_a, e_b = product_rule_error("input", a, b, a0, b0)
-    assert_close(phi_a, captum_a, e_a)
-    assert_close(phi_b, captum_b, e_b)
-    assert torch.equal(phi_a, b * (a - a0))       # the rule is this expression, operation for operation
+    return tuple(torch.stack([attr[k][:, j] for j, attr in enumerate(columns)], 1).detach() for k in range(2))
 
 
-@pytest.mark.parametrize("seed", [0, 10, 20])
-def test_input_rule_is_captum_deeplift(seed):
-    check_input_rule_is_captum_deeplift(lstm_teach.product_coefficient, seed)
-
-
-def check_baseline_rule_is_shap_deep_explainer(product_coefficient, seed):
-    """The ``"baseline"`` split built on ``product_coefficient`` (the implementation under test)
-    against shap's DeepExplainer on the product module (gradient at the baseline times the change)."""
-    a, b, a0, b0 = product_case(seed)
+def shap_split(a, b, a0, b0):
+    """shap's DeepExplainer on the same module: each output unit's attribution to its own inputs."""
     values = shap.DeepExplainer(Product(), [a0, b0]).shap_values([a, b], check_additivity=False)
-    shap_a, shap_b = (torch.from_numpy(np.diagonal(v, axis1=1, axis2=2).copy()) for v in values)
-    phi_a, phi_b = rule_split("baseline", a, b, a0, b0, product_coefficient)
-    e_a, e_b = product_rule_error("baseline", a, b, a0, b0)
-    assert_close(phi_a, shap_a, e_a)
-    assert_close(phi_b, shap_b, e_b)
-    assert torch.equal(phi_a, b0 * (a - a0))      # the rule is this expression, operation for operation
+    return tuple(torch.from_numpy(np.diagonal(v, axis1=1, axis2=2).copy()) for v in values)
 
 
+LIBRARY_RULES = {"input": captum_split, "baseline": shap_split}
+"""captum's DeepLift takes the gradient at the input, shap's DeepExplainer the gradient at the baseline."""
+
+
+def check_product_rule_matches_library(product_coefficient, rule, seed):
+    """The split of ``rule`` built on ``product_coefficient`` (the implementation under test) against
+    the library that implements it, and the rule's expression itself."""
+    a, b, a0, b0 = product_case(seed)
+    theirs_a, theirs_b = LIBRARY_RULES[rule](a, b, a0, b0)
+    phi_a, phi_b = rule_split(rule, a, b, a0, b0, product_coefficient)
+    e_a, e_b = product_rule_error(rule, a, b, a0, b0)
+    assert_close(phi_a, theirs_a, e_a)
+    assert_close(phi_b, theirs_b, e_b)
+    partner = b if rule == "input" else b0
+    assert torch.equal(phi_a, partner * (a - a0))     # the rule is this expression, operation for operation
+
+
+@pytest.mark.parametrize("rule", sorted(LIBRARY_RULES))
 @pytest.mark.parametrize("seed", [0, 10, 20])
-def test_baseline_rule_is_shap_deep_explainer(seed):
-    check_baseline_rule_is_shap_deep_explainer(lstm_teach.product_coefficient, seed)
+def test_product_rule_matches_library(rule, seed):
+    check_product_rule_matches_library(lstm_teach.product_coefficient, rule, seed)
 
 
 @pytest.mark.parametrize("seed", [0, 10, 20])

@@ -277,34 +277,38 @@ def dense_lrp_error(x, weight, bias=None, activation="tanh", adjusted=False, eps
     return terms * e_act / d_abs + value * (e_deps.unsqueeze(-1) / d_abs + 1.5 * eps(dtype))
 
 
-def dense_change_error(x, weight, bias=None, baseline=None, activation="tanh") -> torch.Tensor:
-    """``E`` of ``act(W x + b) − act(W x_b + b)``, ``(..., O)``: both activations' errors and the subtraction."""
+def _at_input_and_baseline(x, weight, bias, baseline):
+    """The layer at ``x`` and at the baseline (zeros when None): a namespace with the computation's
+    dtype, float64 ``x``, ``weight``, ``baseline``, the pre-activations ``z``, ``z_b`` and their
+    errors ``e_z``, ``e_zb``."""
     dtype = _dtype(x, weight)
     x, weight = _as_double(x), _as_double(weight)
     baseline = torch.zeros_like(x) if baseline is None else _as_double(baseline).expand_as(x)
     biases = [None if b is None else _as_double(b) for b in _biases(bias)]
-    shift = sum(b for b in biases if b is not None)
-    z, z_b = x @ weight.T + shift, baseline @ weight.T + shift
-    change = (_ACT[activation](z) - _ACT[activation](z_b)).abs()
-    return (activation_error(activation, z, affine_error(x, weight, *biases, dtype=dtype), dtype)
-            + activation_error(activation, z_b, affine_error(baseline, weight, *biases, dtype=dtype), dtype)
-            + eps(dtype) / 2 * change)
+    total_bias = sum(b for b in biases if b is not None)
+    return SimpleNamespace(
+        dtype=dtype, x=x, weight=weight, baseline=baseline,
+        z=x @ weight.T + total_bias, z_b=baseline @ weight.T + total_bias,
+        e_z=affine_error(x, weight, *biases, dtype=dtype), e_zb=affine_error(baseline, weight, *biases, dtype=dtype),
+    )
+
+
+def dense_change_error(x, weight, bias=None, baseline=None, activation="tanh") -> torch.Tensor:
+    """``E`` of ``act(W x + b) − act(W x_b + b)``, ``(..., O)``: both activations' errors and the subtraction."""
+    at = _at_input_and_baseline(x, weight, bias, baseline)
+    change = (_ACT[activation](at.z) - _ACT[activation](at.z_b)).abs()
+    return (activation_error(activation, at.z, at.e_z, at.dtype) + activation_error(activation, at.z_b, at.e_zb, at.dtype)
+            + eps(at.dtype) / 2 * change)
 
 
 def dense_deeplift_error(x, weight, bias=None, baseline=None, activation="tanh", switch=None) -> torch.Tensor:
     """``E`` of ``dense_deeplift``: ``C_oi = m_o W_oi (x − x_b)_i``, shape ``(..., O, I)``:
     ``|W_oi Δx_i| (E_m + 3u |m_o|)`` with ``E_m`` from :func:`rescale_error`.
     ``bias`` as in :func:`dense_lrp_error`; ``baseline`` broadcastable to ``x`` (zeros when None)."""
-    dtype = _dtype(x, weight)
-    x, weight = _as_double(x), _as_double(weight)
-    baseline = torch.zeros_like(x) if baseline is None else _as_double(baseline).expand_as(x)
-    biases = [None if b is None else _as_double(b) for b in _biases(bias)]
-    shift = sum(b for b in biases if b is not None)
-    z, z_b = x @ weight.T + shift, baseline @ weight.T + shift
-    m, e_m = rescale_error(activation, z, z_b, affine_error(x, weight, *biases, dtype=dtype),
-                           affine_error(baseline, weight, *biases, dtype=dtype), dtype, switch)
-    terms = (weight * (x - baseline).unsqueeze(-2)).abs()
-    return terms * (e_m + 1.5 * eps(dtype) * m.abs()).unsqueeze(-1)
+    at = _at_input_and_baseline(x, weight, bias, baseline)
+    m, e_m = rescale_error(activation, at.z, at.z_b, at.e_z, at.e_zb, at.dtype, switch)
+    terms = (at.weight * (at.x - at.baseline).unsqueeze(-2)).abs()
+    return terms * (e_m + 1.5 * eps(at.dtype) * m.abs()).unsqueeze(-1)
 
 
 def _gate_parts(x_t, h_prev, weights, gate):
