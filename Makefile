@@ -6,14 +6,16 @@ STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv test book lab notebooks clean bench slides student
+.PHONY: venv test test-cpu-paths book lab notebooks clean bench slides student
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The package with its three extras, every version pinned by constraints.txt (torch: the CPU wheel
+# 2.13.0 where a local wheel is offered, see README).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --upgrade pip -c constraints.txt
+	$(BIN)/python -m pip install --quiet -e ".[notebooks,book,test]" -c constraints.txt
 	touch $(STAMP)
 
 # Unit tests, then every notebook re-executed by nbval and compared with its committed outputs,
@@ -24,6 +26,16 @@ test: $(STAMP)
 	cp tests/no_network.py $(VENV)/ipython/profile_default/startup/
 	IPYTHONDIR=$(CURDIR)/$(VENV)/ipython $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=120 \
 		--nbval-sanitize-with notebooks/sanitize.cfg notebooks
+
+# The unit and property tests again on other CPU code paths: ATen's portable default kernels, its
+# AVX2 kernels, and two intra-op threads (`make test` runs the native kernels on one thread). The
+# browser tests, the light-install test and nbval do not depend on the code path: `make test` runs them.
+UNIT_TESTS := tests --ignore=tests/test_browser_book.py --ignore=tests/test_browser_explorer.py \
+	--ignore=tests/test_light_install.py
+test-cpu-paths: $(STAMP)
+	ATEN_CPU_CAPABILITY=default $(BIN)/python -m pytest -q $(UNIT_TESTS)
+	ATEN_CPU_CAPABILITY=avx2 $(BIN)/python -m pytest -q $(UNIT_TESTS)
+	LSTM_TEACH_TEST_THREADS=2 $(BIN)/python -m pytest -q $(UNIT_TESTS)
 
 # Re-execute every notebook in place (after a package change), then `make test` checks them.
 notebooks: $(STAMP)

@@ -4,15 +4,19 @@ candidate gate) and against the definition (sigmoid gates, which captum's LRP re
 
 import warnings
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+import lstm_teach
 from lstm_teach import ALIASES, GATES, LSTMWeights, gate_deeplift, gate_lrp
 from lstm_teach.unrolled import LSTMGate
+from tolerance import (
+    A2, SWITCH, activation_error, affine_error, assert_close, dense_change_error, eps, gate_deeplift_error,
+    gate_lrp_error, sum_error,
+)
 
 # captum and shap emit version chatter and deprecation warnings (shap already at import); none of
 # them concerns these checks
@@ -25,9 +29,9 @@ with warnings.catch_warnings():
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 DTYPES = [torch.float32, torch.float64]
-TOL = {torch.float32: 1e-6, torch.float64: 1e-10}
 SIZES = [(3, 4, 5, 0), (1, 2, 3, 1), (5, 3, 2, 2), (2, 6, 4, 3)]  # input, hidden, batch, seed
 ACT = {"i": torch.sigmoid, "f": torch.sigmoid, "g": torch.tanh, "o": torch.sigmoid}
+GATE_ACT = {"i": "sigmoid", "f": "sigmoid", "g": "tanh", "o": "sigmoid"}
 
 
 
@@ -48,47 +52,44 @@ def setup(input_size, hidden_size, batch, seed, dtype):
     return weights, x, h, xb, hb, xb1, hb1
 
 
-def delta_z(weights, gate, x, h, xb, hb):
-    """z − z_b in float64 (the biases cancel): the denominator of the rescale rule."""
-    w, _ = weights.gate_layer(gate)
-    return (torch.cat([x - xb, h - hb], -1).double() @ w.double().T)
+def parts(weights, gate, x, h, xb=None, hb=None):
+    """``[x; h]``, the gate's weight ``[W_i* | W_h*]``, its two biases and ``[x_b; h_b]``, from the seed's names."""
+    w = torch.cat([getattr(weights, f"W_i{gate}"), getattr(weights, f"W_h{gate}")], dim=1)
+    biases = (getattr(weights, f"b_i{gate}"), getattr(weights, f"b_h{gate}"))
+    both = torch.cat([x, h], -1)
+    base = None if xb is None else torch.cat([xb.expand_as(x), hb.expand_as(h)], -1)
+    return both, w, biases, base
 
 
-def tolerance(dtype, dz):
-    """Per-unit tolerance, (B, H). float64: 1e-10. float32: 1e-6 where |z − z_b| ≥ 0.1; below that
-    the secant (act(z) − act(z_b)) / (z − z_b) loses digits to cancellation in *any* float32 code
-    (captum's, shap's and ours each miss the float64 value by about 1e-7 / |z − z_b|), so the bound
-    grows as 1e-7 / |z − z_b|."""
-    if dtype == torch.float64:
-        return torch.full_like(dz, 1e-10)
-    return torch.clamp(1e-7 / dz.abs().clamp(min=1e-12), min=1e-6)
-
-
-def assert_within(ours, reference, tol):
-    ours = torch.as_tensor(ours).detach().double()
-    reference = reference.detach() if isinstance(reference, torch.Tensor) else torch.as_tensor(np.asarray(reference))
-    reference = reference.double()
-    assert ours.shape == reference.shape
-    diff = (ours - reference).abs()
-    assert (diff <= tol).all(), f"max |difference| {diff.max().item():.3e}"
+def change_of(weights, gate, x, h, xb, hb):
+    """``act(z) − act(z_b)`` of the gate, and its error bound."""
+    both, w, biases, base = parts(weights, gate, x, h, xb, hb)
+    z, z_b = both @ w.T + sum(biases), base @ w.T + sum(biases)
+    return ACT[gate](z) - ACT[gate](z_b), dense_change_error(both, w, biases, base, GATE_ACT[gate])
 
 
 # --------------------------------------------------------------------------- DeepLift
+
+def check_gate_deeplift_matches_captum(gate_deeplift, dtype, gate, input_size, hidden_size, batch, seed):
+    """``gate_deeplift`` (the implementation under test) against captum's DeepLift on LSTMGate, which
+    reads the gate's blocks by the seed's names (W_i*, W_h*, b_i*, b_h*), every unit."""
+    weights, x, h, xb, hb, _, _ = setup(input_size, hidden_size, batch, seed, dtype)
+    r_x, r_h = gate_deeplift(x, h, weights, gate, xb, hb)
+    assert r_x.shape == (batch, hidden_size, input_size) and r_h.shape == (batch, hidden_size, hidden_size)
+    assert r_x.dtype == dtype
+    e_x, e_h = gate_deeplift_error(x, h, weights, gate, xb, hb, switch=SWITCH["captum"])
+    explainer = DeepLift(LSTMGate(weights, gate))
+    for j in range(hidden_size):
+        a_x, a_h = explainer.attribute((x, h), baselines=(xb, hb), target=j)
+        assert_close(r_x[:, j], a_x, e_x[:, j])
+        assert_close(r_h[:, j], a_h, e_h[:, j])
+
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("gate", GATES)
 @pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
 def test_gate_deeplift_matches_captum(dtype, gate, input_size, hidden_size, batch, seed):
-    weights, x, h, xb, hb, _, _ = setup(input_size, hidden_size, batch, seed, dtype)
-    r_x, r_h = gate_deeplift(x, h, weights, gate, xb, hb)
-    assert r_x.shape == (batch, hidden_size, input_size) and r_h.shape == (batch, hidden_size, hidden_size)
-    assert r_x.dtype == dtype
-    tol = tolerance(dtype, delta_z(weights, gate, x, h, xb, hb))
-    explainer = DeepLift(LSTMGate(weights, gate))
-    for j in range(hidden_size):
-        a_x, a_h = explainer.attribute((x, h), baselines=(xb, hb), target=j)
-        assert_within(r_x[:, j], a_x, tol[:, j:j + 1])
-        assert_within(r_h[:, j], a_h, tol[:, j:j + 1])
+    check_gate_deeplift_matches_captum(lstm_teach.gate_deeplift, dtype, gate, input_size, hidden_size, batch, seed)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -100,20 +101,26 @@ def test_gate_deeplift_matches_shap(dtype, gate, input_size, hidden_size, batch,
     values = shap.DeepExplainer(LSTMGate(weights, gate), [xb, hb]).shap_values([x, h], check_additivity=False)
     s_x, s_h = values                                        # (B, I, H) and (B, H, H): output unit last
     assert s_x.shape == (batch, input_size, hidden_size) and s_h.shape == (batch, hidden_size, hidden_size)
-    tol = tolerance(dtype, delta_z(weights, gate, x, h, xb, hb))
+    e_x, e_h = gate_deeplift_error(x, h, weights, gate, xb, hb, switch=SWITCH["shap"])
     for j in range(hidden_size):
-        assert_within(r_x[:, j], s_x[..., j], tol[:, j:j + 1])
-        assert_within(r_h[:, j], s_h[..., j], tol[:, j:j + 1])
+        assert_close(r_x[:, j], s_x[..., j], e_x[:, j])
+        assert_close(r_h[:, j], s_h[..., j], e_h[:, j])
 
 
 @pytest.mark.parametrize("gate", GATES)
 @pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
 def test_gate_deeplift_parts_sum_to_the_change(gate, input_size, hidden_size, batch, seed):
     weights, x, h, xb, hb, _, _ = setup(input_size, hidden_size, batch, seed, torch.float64)
+    assert_parts_sum_to_the_change(weights, gate, x, h, xb, hb)
+
+
+def assert_parts_sum_to_the_change(weights, gate, x, h, xb, hb):
     r_x, r_h = gate_deeplift(x, h, weights, gate, xb, hb)
-    w, b = weights.gate_layer(gate)
-    change = ACT[gate](torch.cat([x, h], -1) @ w.T + b) - ACT[gate](torch.cat([xb, hb], -1) @ w.T + b)
-    assert_within(r_x.sum(-1) + r_h.sum(-1), change, 1e-12)
+    change, change_error = change_of(weights, gate, x, h, xb, hb)
+    e_x, e_h = gate_deeplift_error(x, h, weights, gate, xb, hb)
+    total_error = sum_error(torch.cat([r_x, r_h], -1), -1, torch.cat([e_x, e_h], -1))
+    assert_close(r_x.sum(-1) + r_h.sum(-1), change, total_error, change_error)
+    return r_x, r_h
 
 
 @settings(deadline=None, max_examples=30)
@@ -124,11 +131,8 @@ def test_gate_deeplift_parts_sum_to_the_change(gate, input_size, hidden_size, ba
 def test_gate_deeplift_summation_to_delta_property(gate, input_size, hidden_size, seed, spread):
     weights, x, h, xb, hb, _, _ = setup(input_size, hidden_size, 3, seed, torch.float64)
     x, h = xb + spread * (x - xb), hb + spread * (h - hb)      # spread = 0: input equals baseline
-    r_x, r_h = gate_deeplift(x, h, weights, gate, xb, hb)
-    w, b = weights.gate_layer(gate)
-    change = ACT[gate](torch.cat([x, h], -1) @ w.T + b) - ACT[gate](torch.cat([xb, hb], -1) @ w.T + b)
+    r_x, r_h = assert_parts_sum_to_the_change(weights, gate, x, h, xb, hb)
     assert torch.isfinite(r_x).all() and torch.isfinite(r_h).all()
-    assert_within(r_x.sum(-1) + r_h.sum(-1), change, 1e-12)
 
 
 @pytest.mark.parametrize("gate", GATES)
@@ -147,12 +151,14 @@ def test_gate_deeplift_with_zero_change_of_pre_activation(gate):
     z = (0.75 + getattr(weights, "b_i" + gate)[0] + getattr(weights, "b_h" + gate)[0]).reshape(1).requires_grad_(True)
     (slope,) = torch.autograd.grad(ACT[gate](z).sum(), z)
     assert slope.item() > 0.01
-    assert_within(r_x[:, 0], slope.unsqueeze(-1) * torch.tensor([[-0.5, 0.5]], dtype=torch.float64), 1e-15)
+    e_x, e_h = gate_deeplift_error(x, h, weights, gate, xb, hb, switch=SWITCH["captum"])
+    assert_close(r_x[:, 0], slope.unsqueeze(-1) * torch.tensor([[-0.5, 0.5]], dtype=torch.float64), e_x[:, 0])
     a_x, _ = DeepLift(LSTMGate(weights, gate)).attribute((x, h), baselines=(xb, hb), target=0)
     s_x, _ = shap.DeepExplainer(LSTMGate(weights, gate), [xb, hb]).shap_values([x, h], check_additivity=False)
-    assert_within(r_x[:, 0], a_x, 1e-12)
-    assert_within(r_x[:, 0], s_x[..., 0], 1e-12)
-    assert_within(r_x.sum(-1) + r_h.sum(-1), torch.zeros(1, 2), 1e-15)
+    assert_close(r_x[:, 0], a_x, e_x[:, 0])
+    assert_close(r_x[:, 0], s_x[..., 0], gate_deeplift_error(x, h, weights, gate, xb, hb, switch=SWITCH["shap"])[0][:, 0])
+    total_error = sum_error(torch.cat([r_x, r_h], -1), -1, torch.cat([e_x, e_h], -1))
+    assert_close(r_x.sum(-1) + r_h.sum(-1), torch.zeros(1, 2, dtype=torch.float64), total_error, 0.0)
 
 
 def test_gate_deeplift_zero_baselines_by_default():
@@ -180,12 +186,13 @@ def test_gate_lrp_candidate_matches_captum(dtype, input_size, hidden_size, batch
     weights, x, h, _, _, _, _ = setup(input_size, hidden_size, batch, seed, dtype)
     # captum's EpsilonRule on nn.Linear has epsilon = 1e-9: d + 1e-9 * sign(d)
     r_x, r_h = gate_lrp(x, h, weights, "candidate", eps=1e-9)
+    e_x, e_h = gate_lrp_error(x, h, weights, "g", eps_rule=1e-9)
     lrp = LRP(captum_tanh_gate(weights))
     both = torch.cat([x, h], dim=-1)
     for j in range(hidden_size):
         a = lrp.attribute(both, target=j)
-        assert_within(r_x[:, j], a[:, :input_size], TOL[dtype])
-        assert_within(r_h[:, j], a[:, input_size:], TOL[dtype])
+        assert_close(r_x[:, j], a[:, :input_size], e_x[:, j])
+        assert_close(r_h[:, j], a[:, input_size:], e_h[:, j])
 
 
 def test_captum_lrp_refuses_a_sigmoid_gate():
@@ -217,16 +224,25 @@ def test_captum_lrp_on_sigmoid_with_explicit_rules(gate):
     with torch.no_grad():
         model[0].weight.copy_(w)
         model[0].bias.copy_(b)
-    s, eps = torch.sigmoid(z), 1e-9
+    s, captum_eps = torch.sigmoid(z), 1e-9
     # EpsilonRule on σ: R_z = z σ'(z) σ(z) / (σ(z) + ε); then the Linear: R_v = W ⊙ v R_z / (z + ε sign z);
     # without the two ε that is σ'(z) W ⊙ v
-    r_z = z * s * (1 - s) * s / (s + eps)
-    by_epsilon = (r_z / (z + eps * z.sign())).unsqueeze(-1) * w * both.unsqueeze(-2)
-    assert_within(by_epsilon, (s * (1 - s)).unsqueeze(-1) * w * both.unsqueeze(-2), 1e-5)
-    for rule, expected in [(IdentityRule, ours), (EpsilonRule, by_epsilon)]:
+    r_z = z * s * (1 - s) * s / (s + captum_eps)
+    by_epsilon = (r_z / (z + captum_eps * z.sign())).unsqueeze(-1) * w * both.unsqueeze(-2)
+    gradient_times_input = (s * (1 - s)).unsqueeze(-1) * w * both.unsqueeze(-2)
+    # rounding: σ'(z) moves by at most A2 e_z, a dozen roundings, and z / (z + ε) at most 2 e_z / |z|
+    # relative (if z were rounded differently in numerator and denominator); the two ε change the
+    # product by the factors σ / (σ + ε) and z / (z + ε sign z): relative ε / σ + ε / |z|
+    e_z = affine_error(both, w, b).unsqueeze(-1)
+    terms = (w * both.unsqueeze(-2)).abs()
+    rounding = terms * (A2["sigmoid"] * e_z + 12 * eps(z.dtype)) + by_epsilon.abs() * 2 * e_z / z.abs().unsqueeze(-1)
+    shift = gradient_times_input.abs() * (captum_eps / s + captum_eps / z.abs()).unsqueeze(-1)
+    assert_close(by_epsilon, gradient_times_input, rounding + shift, rounding)
+    lrp_error = torch.cat(gate_lrp_error(x, h, weights, gate, eps_rule=captum_eps), -1)
+    for rule, expected, error in [(IdentityRule, ours, lrp_error), (EpsilonRule, by_epsilon, rounding)]:
         for j in range(4):
             model[1].rule = rule()   # set again before every call: attribute deletes every layer's rule
-            assert_within(LRP(model).attribute(both, target=j), expected[:, j], 1e-10)
+            assert_close(LRP(model).attribute(both, target=j), expected[:, j], error[:, j])
             assert not hasattr(model[1], "rule")
 
 
@@ -236,19 +252,25 @@ def test_captum_lrp_on_the_two_input_module_uses_each_branch_own_denominator():
     weights, x, h, _, _, _, _ = setup(3, 2, 4, 3, torch.float64)
     z_x = x @ weights.W_ig.T + weights.b_ig
     z_h = h @ weights.W_hg.T + weights.b_hg
-    g = torch.tanh(z_x + z_h)
+    z = z_x + z_h
+    g = torch.tanh(z)
+    e_g = activation_error("tanh", z, affine_error(torch.cat([x, h], -1), torch.cat([weights.W_ig, weights.W_hg], 1),
+                                                   weights.b_ig, weights.b_hg), z.dtype)
     lrp = LRP(LSTMGate(weights, "g"))
     for j in range(2):
         a_x, a_h = lrp.attribute((x, h), target=j)
-        assert_within(a_x, g[:, j:j + 1] * weights.W_ig[j] * x / (z_x[:, j:j + 1] + 1e-9 * z_x[:, j:j + 1].sign()), 1e-10)
-        assert_within(a_h, g[:, j:j + 1] * weights.W_hg[j] * h / (z_h[:, j:j + 1] + 1e-9 * z_h[:, j:j + 1].sign()), 1e-10)
+        for a, v, w, b, z_v in ((a_x, x, weights.W_ig, weights.b_ig, z_x), (a_h, h, weights.W_hg, weights.b_hg, z_h)):
+            # the ratio g W v / d with d = z_v + 1e-9 sign: g's error passes through, d's is relative
+            d = (z_v[:, j:j + 1] + 1e-9 * z_v[:, j:j + 1].sign())
+            expected = g[:, j:j + 1] * w[j] * v / d
+            e_d = affine_error(v, w[j:j + 1], b[j:j + 1])
+            error = ((w[j] * v).abs() * e_g[:, j:j + 1] + expected.abs() * e_d) / d.abs() + 1.5 * eps(z.dtype) * expected.abs()
+            assert_close(a, expected, error)
 
 
-@pytest.mark.parametrize("gate", GATES)
-@pytest.mark.parametrize("adjusted", [False, True])
-@pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
-def test_gate_lrp_definition(gate, adjusted, input_size, hidden_size, batch, seed):
-    """R_x[j, k] = act(z_j) W_i*[j, k] x_k / d_j, R_h[j, k] = act(z_j) W_h*[j, k] h_k / d_j, with
+def check_gate_lrp_definition(gate_lrp, gate, adjusted, input_size, hidden_size, batch, seed):
+    """``gate_lrp`` (the implementation under test) against its definition:
+    R_x[j, k] = act(z_j) W_i*[j, k] x_k / d_j, R_h[j, k] = act(z_j) W_h*[j, k] h_k / d_j, with
     z = W_i* x + b_i* + W_h* h + b_h* and d = z (eq. 10) or d = z − b_i* − b_h* (adjusted, eq. 11)."""
     weights, x, h, _, _, _, _ = setup(input_size, hidden_size, batch, seed, torch.float64)
     w_x, w_h = getattr(weights, "W_i" + gate), getattr(weights, "W_h" + gate)
@@ -258,8 +280,16 @@ def test_gate_lrp_definition(gate, adjusted, input_size, hidden_size, batch, see
     d = (wx_plus_wh if adjusted else z).unsqueeze(-1)
     share = (ACT[gate](z).unsqueeze(-1) / d)
     r_x, r_h = gate_lrp(x, h, weights, gate, adjusted=adjusted)
-    assert_within(r_x, share * w_x * x.unsqueeze(-2), 1e-10)
-    assert_within(r_h, share * w_h * h.unsqueeze(-2), 1e-10)
+    e_x, e_h = gate_lrp_error(x, h, weights, gate, adjusted)
+    assert_close(r_x, share * w_x * x.unsqueeze(-2), e_x)
+    assert_close(r_h, share * w_h * h.unsqueeze(-2), e_h)
+
+
+@pytest.mark.parametrize("gate", GATES)
+@pytest.mark.parametrize("adjusted", [False, True])
+@pytest.mark.parametrize("input_size, hidden_size, batch, seed", SIZES)
+def test_gate_lrp_definition(gate, adjusted, input_size, hidden_size, batch, seed):
+    check_gate_lrp_definition(lstm_teach.gate_lrp, gate, adjusted, input_size, hidden_size, batch, seed)
 
 
 @pytest.mark.parametrize("gate", GATES)
@@ -267,12 +297,20 @@ def test_gate_lrp_definition(gate, adjusted, input_size, hidden_size, batch, see
 def test_gate_lrp_sums(gate, input_size, hidden_size, batch, seed):
     """Adjusted LRP conserves act(z); with the bias in the denominator the sum is act(z)·(z − b)/z."""
     weights, x, h, _, _, _, _ = setup(input_size, hidden_size, batch, seed, torch.float64)
-    w, b = weights.gate_layer(gate)
-    z = torch.cat([x, h], -1) @ w.T + b
+    both, w, biases, _ = parts(weights, gate, x, h)
+    b = sum(biases)
+    z = both @ w.T + b
+    e_z = affine_error(both, w, *biases)
+    e_act = activation_error(GATE_ACT[gate], z, e_z, z.dtype)
     r_x, r_h = gate_lrp(x, h, weights, gate, adjusted=True)
-    assert_within(r_x.sum(-1) + r_h.sum(-1), ACT[gate](z), 1e-10)
+    error = sum_error(torch.cat([r_x, r_h], -1), -1, torch.cat(gate_lrp_error(x, h, weights, gate, True), -1))
+    assert_close(r_x.sum(-1) + r_h.sum(-1), ACT[gate](z), error, e_act)
     r_x, r_h = gate_lrp(x, h, weights, gate)
-    assert_within(r_x.sum(-1) + r_h.sum(-1), ACT[gate](z) * (z - b) / z, 1e-10)
+    error = sum_error(torch.cat([r_x, r_h], -1), -1, torch.cat(gate_lrp_error(x, h, weights, gate), -1))
+    expected = ACT[gate](z) * (z - b) / z      # act(z) (z − b) / z: z − b and z each carry e_z
+    expected_error = ((z - b).abs() * e_act + ACT[gate](z).abs() * e_z * (1 + (z - b).abs() / z.abs())) / z.abs() \
+        + 2 * eps(z.dtype) * expected.abs()
+    assert_close(r_x.sum(-1) + r_h.sum(-1), expected, error, expected_error)
 
 
 @pytest.mark.parametrize("eps", [1e-3, 0.5])
@@ -284,7 +322,7 @@ def test_gate_lrp_epsilon(eps):
     d = z + eps * torch.where(z >= 0, 1.0, -1.0).double()
     expected = (torch.sigmoid(z) / d).unsqueeze(-1) * w * both.unsqueeze(-2)
     r_x, r_h = gate_lrp(x, h, weights, "focus", eps=eps)
-    assert_within(torch.cat([r_x, r_h], -1), expected, 1e-12)
+    assert_close(torch.cat([r_x, r_h], -1), expected, torch.cat(gate_lrp_error(x, h, weights, "o", eps_rule=eps), -1))
 
 
 # --------------------------------------------------------------------------- names, shapes, errors
@@ -313,7 +351,8 @@ def test_any_batch_shape(batch_shape):
     r_x, r_h = gate_deeplift(x, h, weights, "g", xb, None)
     assert r_x.shape == batch_shape + (2, 3) and r_h.shape == batch_shape + (2, 2)
     flat = gate_deeplift(x.reshape(-1, 3), h.reshape(-1, 2), weights, "g", xb, None)
-    assert_within(r_x.reshape(-1, 2, 3), flat[0], 1e-15)
+    e_x, _ = gate_deeplift_error(x, h, weights, "g", xb, torch.zeros(2, dtype=torch.float64))
+    assert_close(r_x.reshape(-1, 2, 3), flat[0], e_x.reshape(-1, 2, 3))
     l_x, l_h = gate_lrp(x, h, weights, "i")
     assert l_x.shape == batch_shape + (2, 3) and l_h.shape == batch_shape + (2, 2)
 

@@ -11,8 +11,8 @@ from torch import nn
 
 import lstm_teach
 from lstm_teach import ALIASES, GATES, LSTMWeights, lstm_forward, lstm_step
+from tolerance import activation_error, affine_error, assert_close, assert_not_above, eps, lstm_forward_error
 
-TOL = {torch.float32: 1e-6, torch.float64: 1e-12}
 DTYPES = [torch.float32, torch.float64]
 
 
@@ -30,13 +30,36 @@ def random_inputs(batch, steps, input_size, hidden_size, dtype, seed):
     return x, h0, c0
 
 
-def assert_close(ours, reference, tol):
-    assert ours.shape == reference.shape
-    assert ours.dtype == reference.dtype
-    assert (ours - reference).abs().max().item() <= tol
-
-
 # --------------------------------------------------------------------------- forward vs torch
+
+def check_forward_matches_nn_lstm(weights_from_torch, dtype, steps, batch, input_size, hidden_size, seed, initial):
+    """``lstm_forward`` on the weights that ``weights_from_torch`` (the implementation under test)
+    reads from an ``nn.LSTM``, against that module: h at every step, c at every step (fed one step
+    at a time), and the final states."""
+    lstm = make_lstm(input_size, hidden_size, dtype, seed)
+    x, h0, c0 = random_inputs(batch, steps, input_size, hidden_size, dtype, seed)
+    weights = weights_from_torch(lstm)
+    with torch.no_grad():
+        if initial == "zeros":
+            h0 = c0 = None
+            out, (h_n, c_n) = lstm(x)
+            h_state = c_state = torch.zeros(1, batch, hidden_size, dtype=dtype)
+        else:
+            out, (h_n, c_n) = lstm(x, (h0.unsqueeze(0), c0.unsqueeze(0)))
+            h_state, c_state = h0.unsqueeze(0), c0.unsqueeze(0)
+        trace = lstm_forward(x, weights, h0, c0)
+        # nn.LSTM returns c only at the end: feed it one step at a time to see c_t at every step
+        cells = []
+        for t in range(steps):
+            _, (h_state, c_state) = lstm(x[:, t:t + 1], (h_state, c_state))
+            cells.append(c_state[0])
+    bound = lstm_forward_error(x, LSTMWeights.from_torch(lstm), h0, c0)
+    assert trace.h.dtype == out.dtype
+    assert_close(trace.h, out, bound.e_h)
+    assert_close(trace.c, torch.stack(cells, dim=1), bound.e_c)
+    assert_close(trace.h[:, -1], h_n[0], bound.e_h[:, -1])
+    assert_close(trace.c[:, -1], c_n[0], bound.e_c[:, -1])
+
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("steps", [1, 7, 200])
@@ -45,28 +68,7 @@ def assert_close(ours, reference, tol):
 ])
 @pytest.mark.parametrize("initial", ["zeros", "given"])
 def test_forward_matches_nn_lstm(dtype, steps, batch, input_size, hidden_size, seed, initial):
-    lstm = make_lstm(input_size, hidden_size, dtype, seed)
-    x, h0, c0 = random_inputs(batch, steps, input_size, hidden_size, dtype, seed)
-    weights = LSTMWeights.from_torch(lstm)
-    with torch.no_grad():
-        if initial == "zeros":
-            trace = lstm_forward(x, weights)
-            out, (h_n, c_n) = lstm(x)
-            h_state = c_state = torch.zeros(1, batch, hidden_size, dtype=dtype)
-        else:
-            trace = lstm_forward(x, weights, h0, c0)
-            out, (h_n, c_n) = lstm(x, (h0.unsqueeze(0), c0.unsqueeze(0)))
-            h_state, c_state = h0.unsqueeze(0), c0.unsqueeze(0)
-        # nn.LSTM returns c only at the end: feed it one step at a time to see c_t at every step
-        cells = []
-        for t in range(steps):
-            _, (h_state, c_state) = lstm(x[:, t:t + 1], (h_state, c_state))
-            cells.append(c_state[0])
-    tol = TOL[dtype]
-    assert_close(trace.h, out, tol)
-    assert_close(trace.c, torch.stack(cells, dim=1), tol)
-    assert_close(trace.h[:, -1], h_n[0], tol)
-    assert_close(trace.c[:, -1], c_n[0], tol)
+    check_forward_matches_nn_lstm(LSTMWeights.from_torch, dtype, steps, batch, input_size, hidden_size, seed, initial)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -79,16 +81,16 @@ def test_step_matches_nn_lstm_cell(dtype, steps, batch, input_size, hidden_size,
     x, h, c = random_inputs(batch, steps, input_size, hidden_size, dtype, seed)
     h_ref, c_ref = h, c
     whole = lstm_forward(x, weights, h, c)
-    tol = TOL[dtype]
+    bound = lstm_forward_error(x, weights, h, c)     # any computation of the recurrence, step by step or whole
     with torch.no_grad():
         for t in range(steps):
             step = lstm_step(x[:, t], h, c, weights)
             h_ref, c_ref = cell(x[:, t], (h_ref, c_ref))
             assert step.h.shape == (batch, 1, hidden_size)
-            assert_close(step.h[:, 0], h_ref, tol)
-            assert_close(step.c[:, 0], c_ref, tol)
-            assert_close(whole.h[:, t], h_ref, tol)
-            assert_close(whole.c[:, t], c_ref, tol)
+            assert_close(step.h[:, 0], h_ref, bound.e_h[:, t])
+            assert_close(step.c[:, 0], c_ref, bound.e_c[:, t])
+            assert_close(whole.h[:, t], h_ref, bound.e_h[:, t])
+            assert_close(whole.c[:, t], c_ref, bound.e_c[:, t])
             h, c = step.h[:, 0], step.c[:, 0]
 
 
@@ -106,8 +108,9 @@ def test_forward_matches_nn_lstm_property(batch, steps, input_size, hidden_size,
     trace = lstm_forward(x, LSTMWeights.from_torch(lstm), h0, c0)
     with torch.no_grad():
         out, (h_n, c_n) = lstm(x, (h0.unsqueeze(0), c0.unsqueeze(0)))
-    assert_close(trace.h, out, 1e-12)
-    assert_close(trace.c[:, -1], c_n[0], 1e-12)
+    bound = lstm_forward_error(x, LSTMWeights.from_torch(lstm), h0, c0)
+    assert_close(trace.h, out, bound.e_h)
+    assert_close(trace.c[:, -1], c_n[0], bound.e_c[:, -1])
 
 
 def test_forward_keeps_dtype_and_gives_no_grad_surprises():
@@ -150,7 +153,7 @@ def test_weights_round_trip_between_lstm_and_cell():
         h, c = h0, c0
         for t in range(5):
             h, c = cell(x[:, t], (h, c))
-    assert_close(h, out[:, -1], 1e-12)
+    assert_close(h, out[:, -1], lstm_forward_error(x, LSTMWeights.from_torch(lstm), h0, c0).e_h[:, -1])
 
 
 def test_module_without_bias_gives_zero_biases():
@@ -161,7 +164,7 @@ def test_module_without_bias_gives_zero_biases():
     x, _, _ = random_inputs(2, 6, 2, 3, torch.float64, 1)
     with torch.no_grad():
         out, _ = lstm(x)
-    assert_close(lstm_forward(x, weights).h, out, 1e-12)
+    assert_close(lstm_forward(x, weights).h, out, lstm_forward_error(x, weights).e_h)
 
 
 # --------------------------------------------------------------------------- the seed's names
@@ -207,10 +210,12 @@ def test_gate_layer_is_the_gate_over_the_concatenation(gate):
     assert torch.equal(weight[:, :3], getattr(weights, f"W_i{letter}"))
     assert torch.equal(weight[:, 3:], getattr(weights, f"W_h{letter}"))
     assert torch.equal(bias, getattr(weights, f"b_i{letter}") + getattr(weights, f"b_h{letter}"))
-    z = torch.cat([x[:, 0], h0], dim=-1) @ weight.T + bias
+    both = torch.cat([x[:, 0], h0], dim=-1)
+    z = both @ weight.T + bias
     act = torch.tanh if letter == "g" else torch.sigmoid
-    assert_close(z, getattr(trace, "z_" + letter)[:, 0], 1e-12)
-    assert_close(act(z), getattr(trace, letter)[:, 0], 1e-12)
+    e_z = affine_error(both, weight, getattr(weights, f"b_i{letter}"), getattr(weights, f"b_h{letter}"))
+    assert_close(z, getattr(trace, "z_" + letter)[:, 0], e_z)
+    assert_close(act(z), getattr(trace, letter)[:, 0], activation_error("tanh" if letter == "g" else "sigmoid", z, e_z, z.dtype))
 
 
 @pytest.mark.parametrize("alias, letter", sorted(ALIASES.items()))
@@ -233,18 +238,22 @@ def test_trace_quantities_follow_their_equations(seed, batch, steps, input_size,
     w = LSTMWeights.from_torch(lstm)
     x, h0, c0 = random_inputs(batch, steps, input_size, hidden_size, torch.float64, seed)
     tr = lstm_forward(x, w, h0, c0)
-    tol = 1e-12
     assert torch.equal(tr.h_prev[:, 0], h0) and torch.equal(tr.c_prev[:, 0], c0)
     assert torch.equal(tr.h_prev[:, 1:], tr.h[:, :-1]) and torch.equal(tr.c_prev[:, 1:], tr.c[:, :-1])
+    # each equation recomputed from the trace's own inputs to it: only that step's rounding counts
     for letter in GATES:
         z = x @ getattr(w, f"W_i{letter}").T + getattr(w, f"b_i{letter}") \
             + tr.h_prev @ getattr(w, f"W_h{letter}").T + getattr(w, f"b_h{letter}")     # eq. 1, 2, 3, 5
-        assert_close(getattr(tr, "z_" + letter), z, tol)
-        act = torch.tanh if letter == "g" else torch.sigmoid
-        assert_close(getattr(tr, letter), act(z), tol)
+        both = torch.cat([x, tr.h_prev], -1)
+        weight = torch.cat([getattr(w, f"W_i{letter}"), getattr(w, f"W_h{letter}")], 1)
+        e_z = affine_error(both, weight, getattr(w, f"b_i{letter}"), getattr(w, f"b_h{letter}"))
+        assert_close(getattr(tr, "z_" + letter), z, e_z)
+        act = "tanh" if letter == "g" else "sigmoid"
+        assert_close(getattr(tr, letter), torch.tanh(z) if letter == "g" else torch.sigmoid(z), activation_error(act, z, e_z, z.dtype))
     assert torch.equal(torch.cat([tr.z_i, tr.z_f, tr.z_g, tr.z_o], dim=-1), tr.z)
-    assert_close(tr.c, tr.f * tr.c_prev + tr.i * tr.g, tol)                            # eq. 4
-    assert_close(tr.h, tr.o * torch.tanh(tr.c), tol)                                   # eq. 6
+    u = eps(x.dtype) / 2
+    assert_close(tr.c, tr.f * tr.c_prev + tr.i * tr.g, 2 * u * ((tr.f * tr.c_prev).abs() + (tr.i * tr.g).abs()))  # eq. 4
+    assert_close(tr.h, tr.o * torch.tanh(tr.c), tr.o.abs() * activation_error("tanh", tr.c, 0.0, x.dtype) + u * tr.h.abs())  # eq. 6
     assert ((tr.i > 0) & (tr.i < 1) & (tr.f > 0) & (tr.f < 1) & (tr.o > 0) & (tr.o < 1)).all()
     assert (tr.g.abs() < 1).all()
 
@@ -257,8 +266,9 @@ def test_forward_continues_where_it_stopped():
     whole = lstm_forward(x, w, h0, c0)
     first = lstm_forward(x[:, :4], w, h0, c0)
     second = lstm_forward(x[:, 4:], w, first.h[:, -1], first.c[:, -1])
-    assert_close(torch.cat([first.h, second.h], 1), whole.h, 1e-12)
-    assert_close(torch.cat([first.c, second.c], 1), whole.c, 1e-12)
+    bound = lstm_forward_error(x, w, h0, c0)      # both computations round the same recurrence
+    assert_close(torch.cat([first.h, second.h], 1), whole.h, bound.e_h)
+    assert_close(torch.cat([first.c, second.c], 1), whole.c, bound.e_c)
 
 
 # --------------------------------------------------------------------------- errors
@@ -384,20 +394,23 @@ def test_counter_counts_the_a(seq, scale):
     model = lstm_teach.counter_lstm(scale=scale)
     x = lstm_teach.counter_inputs(seq)
     assert x.shape == (1, len(seq), 2) and x.dtype == torch.float64
-    trace = lstm_forward(x, LSTMWeights.from_torch(model.lstm))
+    weights = LSTMWeights.from_torch(model.lstm)
+    trace = lstm_forward(x, weights)
+    rounding = lstm_forward_error(x, weights)
     counts = torch.tensor(count_prefixes(seq), dtype=torch.float64)
-    c = trace.c[0, :, 0]
+    c, e_c = trace.c[0, :, 0], rounding.e_c[0, :, 0]
     # the documented bound: |c_t - n_t| <= n_t (t + 2) e^{-s}, and c_t never exceeds n_t
     bound = counts * (torch.arange(1, len(seq) + 1) + 2) * math.exp(-scale)
-    assert ((counts - c) <= bound + 1e-15).all()
-    assert (c <= counts + 1e-15).all()
-    if scale >= 20:
-        assert (c - counts).abs().max().item() <= 1e-3
+    assert_not_above(counts - c, bound, e_c, 0.0)
+    assert_not_above(c, counts, e_c, 0.0)
+    if scale >= 20:   # the counter counts to three decimals
+        assert (bound + e_c).max().item() <= 1e-3
     with torch.no_grad():
         score = model(x)
     assert score.shape == (1, 1)
-    assert_close(score[0, 0], trace.h[0, -1, 0], 1e-12)
-    assert abs(score.item() - math.tanh(counts[-1].item())) <= 1e-3
+    assert_close(score[0, 0], trace.h[0, -1, 0], rounding.e_h[0, -1, 0])     # the head: weight 1, bias 0
+    # h_T = o_T tanh(c_T) with o_T = σ(s) ≥ 1 − e^{−s}: off tanh(n) by |c_T − n| + e^{−s}
+    assert_close(score[0, 0], math.tanh(counts[-1].item()), bound[-1] + math.exp(-scale) + rounding.e_h[0, -1, 0], 0.0)
 
 
 def test_counter_weights_and_batch():
@@ -406,12 +419,17 @@ def test_counter_weights_and_batch():
     w = LSTMWeights.from_torch(model.lstm)
     assert (w.input_size, w.hidden_size) == (2, 1)
     assert not w.weight_hh.any()
-    trace = lstm_forward(lstm_teach.counter_inputs(["aab", "bba", "bbb"]), w)
-    assert (trace.i > 1 - 1e-8).all() and (trace.f > 1 - 1e-8).all() and (trace.o > 1 - 1e-8).all()
-    assert_close(trace.c[:, -1, 0], torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64), 1e-6)
+    x = lstm_teach.counter_inputs(["aab", "bba", "bbb"])
+    trace = lstm_forward(x, w)
+    # σ(s) ≥ 1 − e^{−s} at the default scale s = 20, less the rounding of σ
+    saturated = 1 - math.exp(-20.0) - activation_error("sigmoid", torch.tensor(20.0), 0.0, torch.float64).item()
+    assert (trace.i >= saturated).all() and (trace.f >= saturated).all() and (trace.o >= saturated).all()
+    counts = torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64)
+    rounding = lstm_forward_error(x, w)
+    assert_close(trace.c[:, -1, 0], counts, counts * (3 + 2) * math.exp(-20.0) + rounding.e_c[:, -1, 0], 0.0)
     with torch.no_grad():
-        out, _ = model.lstm(lstm_teach.counter_inputs(["aab", "bba", "bbb"]))
-    assert_close(trace.h, out, 1e-12)
+        out, _ = model.lstm(x)
+    assert_close(trace.h, out, rounding.e_h)
 
 
 def test_counter_float32_and_weak_saturation():

@@ -26,6 +26,10 @@ from hypothesis import strategies as st
 from torch import nn
 
 import lstm_teach as lt
+from tolerance import (
+    SWITCH, assert_close, assert_not_above, eps, lstm_deeplift_error, lstm_lrp_error, lstm_score_error, sum_error,
+    time_step_shapley_error,
+)
 
 with warnings.catch_warnings():  # shap's import warns about matplotlib colormap methods
     warnings.simplefilter("ignore")
@@ -148,7 +152,7 @@ def test_scale_four_saturates_the_gates():
 @pytest.mark.parametrize("sizes", SIZES)
 @pytest.mark.parametrize("baseline_kind", [None, "BTI", "TI", "I"])
 def test_shapley_rule_is_complete(sizes, scale, dtype, baseline_kind):
-    """sum of attributions = f(x) − f(baseline): 1e-10 in float64, 1e-5 relative in float32."""
+    """sum of attributions = f(x) − f(baseline), up to the rounding bound of the whole sweep."""
     I, H, O, T, B = sizes
     model = make_model(I, H, O, scale, dtype)
     x = make_data(B, T, I, INPUT_STD[scale], dtype)
@@ -159,14 +163,11 @@ def test_shapley_rule_is_complete(sizes, scale, dtype, baseline_kind):
     assert attributions.shape == x.shape and attributions.dtype == dtype
     assert delta.shape == (B,) and delta.dtype == dtype
     change = scores(model, x, target) - scores(model, full_baseline(baseline, x), target)
-    # the returned delta is what it claims to be ...
-    torch.testing.assert_close(delta, attributions.sum((1, 2)) - change, rtol=0, atol=1e-12 if dtype == F64 else 1e-5)
+    bound = lstm_deeplift_error(model, x, full_baseline(baseline, x), target, "shapley").delta
+    # the returned delta is what it claims to be (both sides: Σ attributions − Δf, rounded) ...
+    assert_close(delta, attributions.sum((1, 2)) - change, bound)
     # ... and it vanishes
-    if dtype == F64:
-        assert delta.abs().max() <= 1e-10
-    else:  # relative to the size of the numbers summed (at least 1): float32 rounds each of them
-        size = attributions.abs().sum((1, 2)) + scores(model, x, target).abs() + change.abs()
-        assert (delta.abs() / size.clamp(min=1.0)).max() <= 1e-5
+    assert_close(delta, torch.zeros_like(delta), bound, 0.0)
 
 
 @pytest.mark.parametrize("target_kind", ["int", "tensor"])
@@ -178,9 +179,10 @@ def test_targets_select_rows_of_a_multi_output_head(target_kind):
     target = make_target(target_kind, B, O)
     explainer = lt.LSTMDeepLift(model)
     together = explainer.attribute(x, baseline, target=target)
+    bound = lstm_deeplift_error(model, x, baseline, target).attributions
     for b, t in enumerate(target_rows(target, B).tolist()):
         alone = explainer.attribute(x[b:b + 1], baseline[b:b + 1], target=t)
-        torch.testing.assert_close(together[b:b + 1], alone, rtol=0, atol=1e-12)
+        assert_close(together[b:b + 1], alone, bound[b:b + 1])
 
 
 @settings(deadline=None, max_examples=25)
@@ -193,7 +195,7 @@ def test_shapley_rule_is_complete_property(I, H, O, T, B, scale, seed):
     x = make_data(B, T, I, INPUT_STD[scale], seed=seed + 1)
     baseline = make_baseline("BTI", B, T, I, seed=seed + 2)
     _, delta = lt.LSTMDeepLift(model).attribute(x, baseline, target=O - 1, return_convergence_delta=True)
-    assert delta.abs().max() <= 1e-10
+    assert_close(delta, torch.zeros_like(delta), lstm_deeplift_error(model, x, baseline, O - 1).delta, 0.0)
 
 
 @pytest.mark.parametrize("rule", ["input", "baseline"])
@@ -204,6 +206,7 @@ def test_other_product_rules_miss_completeness(rule):
     x, baseline = make_data(B, T, I), make_baseline("BTI", B, T, I)
     _, delta = lt.LSTMDeepLift(model, rule).attribute(x, baseline, target=1, return_convergence_delta=True)
     assert delta.abs().max() > 1e-3
+    assert (delta.abs() > lstm_deeplift_error(model, x, baseline, 1, rule).delta).all()   # far beyond rounding
 
 
 # ----------------------------------------------------------------------------- against captum and shap
@@ -225,7 +228,8 @@ def test_input_rule_equals_captum_deeplift_on_unrolled_lstm(sizes, scale, baseli
     baseline, target = make_baseline(baseline_kind, B, T, I), make_target(target_kind, B, O)
     ours = lt.LSTMDeepLift(model, "input").attribute(x, baseline, target=target)
     theirs = DeepLift(lt.UnrolledLSTM(model, T)).attribute(x, full_baseline(baseline, x), target=target)
-    torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-10)
+    bound = lstm_deeplift_error(model, x, full_baseline(baseline, x), target, "input", SWITCH["captum"])
+    assert_close(ours, theirs, bound.attributions)
 
 
 @pytest.mark.parametrize("sizes, scale, baseline_kind, target_kind", LIBRARY_CASES[:3])
@@ -236,16 +240,18 @@ def test_baseline_rule_equals_shap_deep_explainer_on_unrolled_lstm(sizes, scale,
     baseline, target = make_baseline(baseline_kind, B, T, I), make_target(target_kind, B, O)
     ours = lt.LSTMDeepLift(model, "baseline").attribute(x, baseline, target=target)
     theirs = shap_deep(lt.UnrolledLSTM(model, T), x, full_baseline(baseline, x), target, O)
-    torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-10)
+    bound = lstm_deeplift_error(model, x, full_baseline(baseline, x), target, "baseline", SWITCH["shap"])
+    assert_close(ours, theirs, bound.attributions)
 
 
 def test_unrolled_lstm_computes_the_same_function():
     I, H, O, T, B = 3, 8, 2, 6, 3
     model = make_model(I, H, O)
     x = make_data(B, T, I)
+    bound = torch.stack([lstm_score_error(model, x, o)[1] for o in range(O)], 1)
     for copy in (True, False):
         with torch.no_grad():
-            torch.testing.assert_close(lt.UnrolledLSTM(model, T, copy_cell_state=copy)(x), model(x), rtol=0, atol=1e-12)
+            assert_close(lt.UnrolledLSTM(model, T, copy_cell_state=copy)(x), model(x), bound)
 
 
 def test_without_the_cell_state_copy_captum_no_longer_matches():
@@ -257,7 +263,7 @@ def test_without_the_cell_state_copy_captum_no_longer_matches():
     ours = lt.LSTMDeepLift(model, "input").attribute(x, baseline, target=1)
     shared = DeepLift(lt.UnrolledLSTM(model, T, copy_cell_state=False)).attribute(x, baseline, target=1)
     copied = DeepLift(lt.UnrolledLSTM(model, T, copy_cell_state=True)).attribute(x, baseline, target=1)
-    torch.testing.assert_close(copied, ours, rtol=0, atol=1e-10)
+    assert_close(copied, ours, lstm_deeplift_error(model, x, baseline, 1, "input", SWITCH["captum"]).attributions)
     assert (shared - ours).abs().max() > 1e-3
 
 
@@ -272,12 +278,20 @@ def fused_setting():
     return model, make_data(B, T, I), make_baseline("BTI", B, T, I)
 
 
+def gradient_times_delta_error(model, at, x, baseline, target):
+    """``E`` of ``∇f(at) ⊙ (x − x_b)``: the gradient is the "input" rule's sweep with baseline = input
+    (every multiplier a derivative), then one subtraction and one product."""
+    e_gradient = lstm_deeplift_error(model, at, at, target, "input").multipliers
+    dx = (x - baseline).abs()
+    return e_gradient * dx + eps(x.dtype) * gradient(model, at, target).abs() * dx
+
+
 def test_captum_deeplift_on_fused_lstm_is_gradient_at_input_times_delta():
     """No Sigmoid/Tanh module to hook inside nn.LSTM: captum's DeepLift is ∇f(x) ⊙ (x − x_b)
     and misses completeness."""
     model, x, baseline = fused_setting()
     theirs = DeepLift(model).attribute(x, baseline, target=1)
-    torch.testing.assert_close(theirs, gradient(model, x, 1) * (x - baseline), rtol=0, atol=1e-10)
+    assert_close(theirs, gradient(model, x, 1) * (x - baseline), gradient_times_delta_error(model, x, x, baseline, 1))
     gap = theirs.sum((1, 2)) - (scores(model, x, 1) - scores(model, baseline, 1))
     assert gap.abs().max() > 1e-3
 
@@ -286,7 +300,7 @@ def test_shap_deep_explainer_on_fused_lstm_is_gradient_at_baseline_times_delta()
     """shap reads the gradient on its background rows: ∇f(x_b) ⊙ (x − x_b); also incomplete."""
     model, x, baseline = fused_setting()
     theirs = shap_deep(model, x, baseline, 1, 2)
-    torch.testing.assert_close(theirs, gradient(model, baseline, 1) * (x - baseline), rtol=0, atol=1e-10)
+    assert_close(theirs, gradient(model, baseline, 1) * (x - baseline), gradient_times_delta_error(model, baseline, x, baseline, 1))
     gap = theirs.sum((1, 2)) - (scores(model, x, 1) - scores(model, baseline, 1))
     assert gap.abs().max() > 1e-3
 
@@ -326,9 +340,17 @@ def test_time_step_shapley_equals_shap_exact(sizes, baseline_kind, target_kind):
     ours = lt.TimeStepShapley(model).attribute(x, baseline, target=target)
     assert ours.shape == (B, T)
     full = full_baseline(baseline, x)
-    torch.testing.assert_close(ours, shap_exact_time_steps(model, x, full, target), rtol=0, atol=1e-10)
-    change = scores(model, x, target) - scores(model, full, target)
-    torch.testing.assert_close(ours.sum(1), change, rtol=0, atol=1e-10)
+    bound = time_step_shapley_error(model, x, full, target)
+    assert_close(ours, shap_exact_time_steps(model, x, full, target), bound)
+    assert_efficient(model, ours, bound, x, full, target)
+
+
+def assert_efficient(model, values, bound, x, baseline, target):
+    """Σ_t φ_t = f(x) − f(x_b), up to the values' bound, the sum and both scores' errors."""
+    change = scores(model, x, target) - scores(model, baseline, target)
+    change_error = lstm_score_error(model, x, target)[1] + lstm_score_error(model, baseline, target)[1] \
+        + eps(x.dtype) / 2 * change.abs()
+    assert_close(values.sum(1), change, sum_error(values, 1, bound), change_error)
 
 
 @pytest.mark.parametrize("scale", SCALES)
@@ -336,9 +358,10 @@ def test_time_step_shapley_is_efficient(scale):
     I, H, O, T, B = 2, 4, 2, 9, 3
     model = make_model(I, H, O, scale)
     x, baseline = make_data(B, T, I, INPUT_STD[scale]), make_baseline("TI", B, T, I)
-    values = lt.TimeStepShapley(model, chunk_size=100).attribute(x, baseline, target=torch.tensor([0, 1, 0]))
-    change = scores(model, x, torch.tensor([0, 1, 0])) - scores(model, full_baseline(baseline, x), torch.tensor([0, 1, 0]))
-    torch.testing.assert_close(values.sum(1), change, rtol=0, atol=1e-10)
+    target = torch.tensor([0, 1, 0])
+    values = lt.TimeStepShapley(model, chunk_size=100).attribute(x, baseline, target=target)
+    full = full_baseline(baseline, x)
+    assert_efficient(model, values, time_step_shapley_error(model, x, full, target), x, full, target)
 
 
 def test_time_step_shapley_refuses_long_sequences_stating_the_cost():
@@ -416,7 +439,7 @@ def test_lstm_lrp_equals_loop_rederivation(sizes, scale, eps):
     model = make_model(I, H, O, scale)
     x = make_data(B, T, I, INPUT_STD[scale])
     ours = lt.LSTMLRP(model, eps=eps).attribute(x, target=O - 1)
-    torch.testing.assert_close(ours, naive_lrp(model, x, O - 1, eps), rtol=0, atol=1e-10)
+    assert_close(ours, naive_lrp(model, x, O - 1, eps), lstm_lrp_error(model, x, O - 1, eps).relevance)
 
 
 @pytest.mark.parametrize("biases", ["none", "gates"])
@@ -429,11 +452,17 @@ def test_lstm_lrp_conserves_the_score_without_candidate_and_head_biases(biases, 
     model = make_model(I, H, O, seed=seed, biases=biases)
     x = make_data(B, T, I, seed=seed + 10)
     score = scores(model, x, 1)
-    torch.testing.assert_close(scores(model, torch.zeros_like(x), 1), torch.zeros(B, dtype=F64), rtol=0, atol=0)
-    gaps = [(lt.LSTMLRP(model, eps).attribute(x, target=1).sum((1, 2)) - score).abs().max().item()
-            for eps in (1e-2, 1e-5, 1e-8, 0.0)]
-    assert gaps[-1] <= 1e-10
-    assert gaps[2] <= 1e-6 and gaps[0] > gaps[1] > gaps[2]
+    # exact: with x = 0 every candidate is tanh(0) = 0, so c, h and the score are 0 bit for bit
+    assert torch.equal(scores(model, torch.zeros_like(x), 1), torch.zeros(B, dtype=F64))
+    e_score = lstm_score_error(model, x, 1)[1]
+    gaps = [(lt.LSTMLRP(model, eps).attribute(x, target=1).sum((1, 2)) - score) for eps in (1e-2, 1e-5, 1e-8, 0.0)]
+    exact = lstm_lrp_error(model, x, 1, 0.0).total
+    assert_close(gaps[-1], torch.zeros(B, dtype=F64), exact + e_score, 0.0)
+    # eps = 1e-8 moves every denominator by 1e-8: the gap is within that shift's effect
+    shifted = lstm_lrp_error(model, x, 1, 1e-8, shift=1e-8).total
+    assert_close(gaps[2], torch.zeros(B, dtype=F64), shifted + exact + e_score, 0.0)
+    sizes = [gap.abs().max().item() for gap in gaps]
+    assert sizes[0] > sizes[1] > sizes[2]
 
 
 def test_lstm_lrp_with_candidate_or_head_bias_is_not_conservative():
@@ -447,7 +476,8 @@ def test_lstm_lrp_with_candidate_or_head_bias_is_not_conservative():
     with torch.no_grad():
         model.head.bias.fill_(0.5)
     gap = lt.LSTMLRP(model, 0.0).attribute(x, target=1).sum((1, 2)) - scores(model, x, 1)
-    torch.testing.assert_close(gap, torch.full((B,), -0.5, dtype=F64), rtol=0, atol=1e-10)  # exactly b_out is lost
+    bound = lstm_lrp_error(model, x, 1, 0.0).total + lstm_score_error(model, x, 1)[1]
+    assert_close(gap, torch.full((B,), -0.5, dtype=F64), bound, 0.0)  # exactly b_out is lost
 
 
 def test_lstm_lrp_eps_is_continuous_and_large_eps_absorbs_everything():
@@ -456,8 +486,14 @@ def test_lstm_lrp_eps_is_continuous_and_large_eps_absorbs_everything():
     x = make_data(B, T, I)
     at_zero = lt.LSTMLRP(model, 0.0).attribute(x, target=0)
     near = lt.LSTMLRP(model, 1e-9).attribute(x, target=0)
-    assert (near - at_zero).abs().max() <= 1e-6
-    assert lt.LSTMLRP(model, 1e6).attribute(x, target=0).abs().max() <= 1e-5
+    exact = lstm_lrp_error(model, x, 0, 0.0)
+    assert_close(near, at_zero, lstm_lrp_error(model, x, 0, 1e-9, shift=1e-9).relevance, exact.relevance)
+    # every path starts with the head's share score / (score + ε sign): at most |score| / ε instead of
+    # 1, and every later share only shrinks as ε grows, so |R| ≤ (sum of |path| at ε = 0) |score| / ε
+    huge = 1e6
+    absorbed = lt.LSTMLRP(model, huge).attribute(x, target=0)
+    limit = exact.paths * (scores(model, x, 0).abs() / huge)[:, None, None]
+    assert_not_above(absorbed.abs(), limit, lstm_lrp_error(model, x, 0, huge).relevance, exact.relevance)
 
 
 def test_lstm_lrp_zero_denominators_pass_nothing():

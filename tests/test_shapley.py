@@ -21,40 +21,51 @@ with warnings.catch_warnings():  # shap's import warns about matplotlib deprecat
     warnings.simplefilter("ignore")
     import shap
 
+import lstm_teach
 from lstm_teach import PRODUCT_RULES, product_coefficient, shapley_product, shapley_values
 from lstm_teach.shapley import MAX_PLAYERS, coalitions, shapley_matrix
+from tolerance import (
+    activation_error, affine_error, assert_close, eps, gamma, product_rule_error, shapley_values_error, sum_error,
+)
 
 # captum and shap announce version and hook details as warnings; they say nothing about the results.
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-TOL = 1e-10
 
 
 def randn(*shape, seed=0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
-# --- games: each maps (..., n) to (...), in float64 -------------------------------------------
+# --- games: each maps (..., n) to (...), in float64, with a bound on its rounding error ----------
 
 
 def linear_game(n):
     w = randn(n, seed=100 + n)
-    return lambda X: X @ w + 0.3
+    return (lambda X: X @ w + 0.3), (lambda X: affine_error(X, w[None], torch.tensor([0.3]))[..., 0])
 
 
 def product_game(n):
     """All players multiplied together, plus a pairwise term: every coalition size matters."""
-    return lambda X: X.prod(-1) + X[..., 0] * X[..., -1]
+    def error(X):   # n − 1 products, one more, one sum: each term within γ_n of its size, plus the sum
+        return gamma(n + 1, X.dtype) * (X.abs().prod(-1) + (X[..., 0] * X[..., -1]).abs())
+    return (lambda X: X.prod(-1) + X[..., 0] * X[..., -1]), error
 
 
 def mlp_game(n):
     torch.manual_seed(n)
     mlp = nn.Sequential(nn.Linear(n, 6), nn.Tanh(), nn.Linear(6, 1)).double()
-    return lambda X: mlp(X).squeeze(-1)
+    first, last = mlp[0], mlp[2]
+
+    def error(X):   # the hidden layer's error passes through tanh and the last layer's |weights|
+        z = first(X)
+        e_hidden = activation_error("tanh", z, affine_error(X, first.weight, first.bias), X.dtype)
+        hidden = torch.tanh(z)
+        return (e_hidden @ last.weight.detach().abs().T + affine_error(hidden, last.weight, last.bias))[..., 0]
+    return (lambda X: mlp(X).squeeze(-1)), error
 
 
 def max_game(n):
-    return lambda X: X.max(-1).values
+    return (lambda X: X.max(-1).values), (lambda X: torch.zeros(X.shape[:-1], dtype=torch.float64))  # exact
 
 
 GAMES = {"linear": linear_game, "product": product_game, "mlp": mlp_game, "max": max_game}
@@ -76,26 +87,34 @@ def shap_exact(game, x, baseline):
 # --- shapley_values against shap -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(GAMES))
-@pytest.mark.parametrize("n", range(1, 9))
-def test_shapley_values_equal_shap_exact(name, n):
-    game = GAMES[name](n)
+def check_shapley_values_equal_shap_exact(shapley_values, name, n):
+    """``shapley_values`` (the implementation under test) against shap's Exact explainer."""
+    game, game_error = GAMES[name](n)
     x = randn(2, 3, n, seed=n)                     # batched: (..., n)
     baseline = randn(n, seed=50 + n)
     with torch.no_grad():
         ours = shapley_values(game, x, baseline)
     assert ours.shape == x.shape and ours.dtype == torch.float64
-    torch.testing.assert_close(ours, shap_exact(game, x, baseline), rtol=0, atol=TOL)
+    assert_close(ours, shap_exact(game, x, baseline), shapley_values_error(game, game_error, x, baseline))
+
+
+@pytest.mark.parametrize("name", sorted(GAMES))
+@pytest.mark.parametrize("n", range(1, 9))
+def test_shapley_values_equal_shap_exact(name, n):
+    check_shapley_values_equal_shap_exact(lstm_teach.shapley_values, name, n)
 
 
 @pytest.mark.parametrize("name", sorted(GAMES))
 @pytest.mark.parametrize("n", [1, 3, 7])
 def test_efficiency(name, n):
-    game = GAMES[name](n)
+    game, game_error = GAMES[name](n)
     x, baseline = randn(5, n, seed=1), randn(5, n, seed=2)    # one baseline per row
     with torch.no_grad():
         phi = shapley_values(game, x, baseline)
-        torch.testing.assert_close(phi.sum(-1), game(x) - game(baseline), rtol=0, atol=TOL)
+        error = sum_error(phi, -1, shapley_values_error(game, game_error, x, baseline))
+        change = game(x) - game(baseline)
+        change_error = game_error(x) + game_error(baseline) + eps(x.dtype) / 2 * change.abs()
+        assert_close(phi.sum(-1), change, error, change_error)
 
 
 @pytest.mark.parametrize("n", [2, 4, 6])
@@ -104,11 +123,19 @@ def test_symmetry(n):
     they get equal shares."""
     w = randn(n, seed=3)
     game = lambda X: torch.tanh(X[..., 0] + X[..., 1]) * (X[..., 2:] @ w[2:] + 1) + X.prod(-1)
+
+    def game_error(X):   # tanh of a rounded sum, times an affine term, plus a product of n numbers
+        s = X[..., 0] + X[..., 1]
+        t, rest = torch.tanh(s), X[..., 2:] @ w[2:] + 1
+        e_t = activation_error("tanh", s, eps(X.dtype) / 2 * s.abs(), X.dtype)
+        e_rest = affine_error(X[..., 2:], w[None, 2:], torch.ones(1, dtype=X.dtype))[..., 0]
+        return t.abs() * e_rest + rest.abs() * e_t + gamma(n + 1, X.dtype) * ((t * rest).abs() + X.abs().prod(-1))
+
     x, baseline = randn(4, n, seed=4), randn(n, seed=5)
     x[:, 1] = x[:, 0]
     baseline[1] = baseline[0]
     phi = shapley_values(game, x, baseline)
-    torch.testing.assert_close(phi[:, 0], phi[:, 1], rtol=0, atol=TOL)
+    assert_close(phi[:, 0], phi[:, 1], shapley_values_error(game, game_error, x, baseline)[:, 0])
 
 
 @pytest.mark.parametrize("n", [2, 5, 8])
@@ -116,14 +143,21 @@ def test_symmetry(n):
 def test_dummy_player_gets_nothing(n, dummy):
     keep = [j for j in range(n) if j != dummy % n]
     game = lambda X: torch.sin(X[..., keep]).prod(-1) + X[..., keep].sum(-1) ** 2
-    phi = shapley_values(game, randn(3, n, seed=6), randn(n, seed=7))
-    torch.testing.assert_close(phi[:, dummy], torch.zeros(3, dtype=phi.dtype), rtol=0, atol=TOL)
+    x, baseline = randn(3, n, seed=6), randn(n, seed=7)
+    phi = shapley_values(game, x, baseline)
+    # the game never reads the dummy: v(S ∪ {dummy}) and v(S) are the same bits, and only the
+    # summation of v @ K rounds (no error from the game itself)
+    no_game_error = lambda X: torch.zeros(X.shape[:-1], dtype=torch.float64)
+    assert_close(phi[:, dummy], torch.zeros(3, dtype=phi.dtype), shapley_values_error(game, no_game_error, x, baseline)[:, 0], 0.0)
 
 
 def test_baseline_equal_to_input_gives_zeros():
     x = randn(2, 4, seed=8)
-    phi = shapley_values(lambda X: X.prod(-1), x, x)
-    torch.testing.assert_close(phi, torch.zeros_like(x), rtol=0, atol=TOL)
+    game = lambda X: X.prod(-1)
+    phi = shapley_values(game, x, x)
+    # every coalition plays x: equal values, only the summation of v @ K rounds
+    no_game_error = lambda X: torch.zeros(X.shape[:-1], dtype=torch.float64)
+    assert_close(phi, torch.zeros_like(x), shapley_values_error(game, no_game_error, x, x), 0.0)
 
 
 def test_float32_stays_float32():
@@ -154,12 +188,12 @@ def test_shapley_matrix_weights(n):
     for row in range(2**n):
         for j in range(n):
             s = int(size[row]) - int(masks[row, j])
-            weight = factorial(s) * factorial(n - s - 1) / factorial(n)
-            assert K[row, j] == pytest.approx(weight if masks[row, j] else -weight, abs=1e-15)
-    torch.testing.assert_close(K.sum(0), torch.zeros(n, dtype=K.dtype), rtol=0, atol=1e-14)
+            weight = factorial(s) * factorial(n - s - 1) / factorial(n)   # one correctly rounded division:
+            assert K[row, j] == (weight if masks[row, j] else -weight)      # the same bits
+    assert_close(K.sum(0), torch.zeros(n, dtype=K.dtype), sum_error(K, 0), 0.0)
     rows = torch.zeros(2**n, dtype=K.dtype)
     rows[0], rows[-1] = -1, 1
-    torch.testing.assert_close(K.sum(1), rows, rtol=0, atol=1e-14)
+    assert_close(K.sum(1), rows, sum_error(K, 1), 0.0)
 
 
 # --- refusals --------------------------------------------------------------------------------
@@ -206,71 +240,111 @@ def product_case(seed, batch=4, size=3):
     return a, b, a0, b0
 
 
-def rule_split(rule, a, b, a0, b0):
-    return product_coefficient(rule, b, b0) * (a - a0), product_coefficient(rule, a, a0) * (b - b0)
+def rule_split(rule, a, b, a0, b0, coefficient=product_coefficient):
+    """``(φ_a, φ_b)`` of ``a b`` under ``rule``, from ``coefficient`` (the package's product_coefficient)."""
+    return coefficient(rule, b, b0) * (a - a0), coefficient(rule, a, a0) * (b - b0)
 
 
-@pytest.mark.parametrize("seed", [0, 10, 20])
-def test_shapley_product_is_the_two_player_game(seed):
+def product_game_error(X):
+    """``E`` of ``X[..., 0] * X[..., 1]``: one rounding."""
+    return eps(X.dtype) / 2 * (X[..., 0] * X[..., 1]).abs()
+
+
+def change_error(a, b, a0, b0):
+    """``E`` of ``a b − a_0 b_0``: two products and a subtraction."""
+    return eps(a.dtype) * ((a * b).abs() + (a0 * b0).abs())
+
+
+def check_shapley_product_is_the_two_player_game(shapley_product, seed):
+    """``shapley_product`` (the implementation under test) against the enumerated game and shap's
+    Exact explainer, and its efficiency."""
     a, b, a0, b0 = product_case(seed)
     phi_a, phi_b = shapley_product(a, b, a0, b0)
+    e_a, e_b = product_rule_error("shapley", a, b, a0, b0)
     game = lambda X: X[..., 0] * X[..., 1]
     x = torch.stack([a, b], -1)                                             # (B, H, 2)
     baseline = torch.stack([a0, b0], -1).expand_as(x)
     phi = shapley_values(game, x, baseline)
-    torch.testing.assert_close(phi_a, phi[..., 0], rtol=0, atol=TOL)
-    torch.testing.assert_close(phi_b, phi[..., 1], rtol=0, atol=TOL)
+    enumerated = shapley_values_error(game, product_game_error, x, baseline)[..., 0]
+    assert_close(phi_a, phi[..., 0], e_a, enumerated)
+    assert_close(phi_b, phi[..., 1], e_b, enumerated)
     for j in range(a.shape[1]):                                             # shap: one unit at a time
         reference = shap_exact(game, x[:, j], baseline[0, j])
-        torch.testing.assert_close(torch.stack([phi_a[:, j], phi_b[:, j]], -1), reference, rtol=0, atol=TOL)
-    torch.testing.assert_close(phi_a + phi_b, a * b - a0 * b0, rtol=0, atol=TOL)
+        assert_close(torch.stack([phi_a[:, j], phi_b[:, j]], -1), reference,
+                     torch.stack([e_a[:, j], e_b[:, j]], -1), enumerated[:, j, None])
+    assert_close(phi_a + phi_b, a * b - a0 * b0, e_a + e_b + eps(a.dtype) / 2 * (phi_a + phi_b).abs(), change_error(a, b, a0, b0))
 
 
 @pytest.mark.parametrize("seed", [0, 10, 20])
-def test_input_rule_is_captum_deeplift(seed):
-    a, b, a0, b0 = product_case(seed)
+def test_shapley_product_is_the_two_player_game(seed):
+    check_shapley_product_is_the_two_player_game(lstm_teach.shapley_product, seed)
+
+
+def captum_split(a, b, a0, b0):
+    """captum's DeepLift on a module that multiplies its two inputs, one output unit at a time."""
     explainer = DeepLift(Product())
     columns = [explainer.attribute((a, b), baselines=(a0.expand_as(a), b0.expand_as(b)), target=j)
                for j in range(a.shape[1])]                                  # output j lives in column j
-    captum_a = torch.stack([attr[0][:, j] for j, attr in enumerate(columns)], 1).detach()
-    captum_b = torch.stack([attr[1][:, j] for j, attr in enumerate(columns)], 1).detach()
-    phi_a, phi_b = rule_split("input", a, b, a0, b0)
-    torch.testing.assert_close(phi_a, captum_a, rtol=0, atol=TOL)
-    torch.testing.assert_close(phi_b, captum_b, rtol=0, atol=TOL)
-    torch.testing.assert_close(phi_a, b * (a - a0), rtol=0, atol=0)
+    return tuple(torch.stack([attr[k][:, j] for j, attr in enumerate(columns)], 1).detach() for k in range(2))
 
 
-@pytest.mark.parametrize("seed", [0, 10, 20])
-def test_baseline_rule_is_shap_deep_explainer(seed):
-    a, b, a0, b0 = product_case(seed)
+def shap_split(a, b, a0, b0):
+    """shap's DeepExplainer on the same module: each output unit's attribution to its own inputs."""
     values = shap.DeepExplainer(Product(), [a0, b0]).shap_values([a, b], check_additivity=False)
-    shap_a, shap_b = (torch.from_numpy(np.diagonal(v, axis1=1, axis2=2).copy()) for v in values)
-    phi_a, phi_b = rule_split("baseline", a, b, a0, b0)
-    torch.testing.assert_close(phi_a, shap_a, rtol=0, atol=TOL)
-    torch.testing.assert_close(phi_b, shap_b, rtol=0, atol=TOL)
-    torch.testing.assert_close(phi_a, b0 * (a - a0), rtol=0, atol=0)
+    return tuple(torch.from_numpy(np.diagonal(v, axis1=1, axis2=2).copy()) for v in values)
+
+
+LIBRARY_RULES = {"input": captum_split, "baseline": shap_split}
+"""captum's DeepLift takes the gradient at the input, shap's DeepExplainer the gradient at the baseline."""
+
+
+def check_product_rule_matches_library(product_coefficient, rule, seed):
+    """The split of ``rule`` built on ``product_coefficient`` (the implementation under test) against
+    the library that implements it, and the rule's expression itself."""
+    a, b, a0, b0 = product_case(seed)
+    theirs_a, theirs_b = LIBRARY_RULES[rule](a, b, a0, b0)
+    phi_a, phi_b = rule_split(rule, a, b, a0, b0, product_coefficient)
+    e_a, e_b = product_rule_error(rule, a, b, a0, b0)
+    assert_close(phi_a, theirs_a, e_a)
+    assert_close(phi_b, theirs_b, e_b)
+    partner = b if rule == "input" else b0
+    assert torch.equal(phi_a, partner * (a - a0))     # the rule is this expression, operation for operation
+
+
+@pytest.mark.parametrize("rule", sorted(LIBRARY_RULES))
+@pytest.mark.parametrize("seed", [0, 10, 20])
+def test_product_rule_matches_library(rule, seed):
+    check_product_rule_matches_library(lstm_teach.product_coefficient, rule, seed)
 
 
 @pytest.mark.parametrize("seed", [0, 10, 20])
 def test_shapley_rule_is_the_average_and_the_others_miss_by_da_db(seed):
     a, b, a0, b0 = product_case(seed)
     split = {rule: rule_split(rule, a, b, a0, b0) for rule in PRODUCT_RULES}
+    errors = {rule: product_rule_error(rule, a, b, a0, b0) for rule in PRODUCT_RULES}
+    u = eps(a.dtype) / 2
     for k in range(2):
         average = (split["input"][k] + split["baseline"][k]) / 2
-        torch.testing.assert_close(split["shapley"][k], average, rtol=0, atol=TOL)
-        torch.testing.assert_close(split["shapley"][k], shapley_product(a, b, a0, b0)[k], rtol=0, atol=0)
+        average_error = (errors["input"][k] + errors["baseline"][k]) / 2 + u * average.abs()
+        assert_close(split["shapley"][k], average, errors["shapley"][k], average_error)
+        assert torch.equal(split["shapley"][k], shapley_product(a, b, a0, b0)[k])   # the same expression
     change, second_order = a * b - a0 * b0, (a - a0) * (b - b0)
     total = {rule: sum(split[rule]) for rule in PRODUCT_RULES}
-    torch.testing.assert_close(total["shapley"], change, rtol=0, atol=TOL)
-    torch.testing.assert_close(total["input"] - change, second_order, rtol=0, atol=TOL)
-    torch.testing.assert_close(total["baseline"] - change, -second_order, rtol=0, atol=TOL)
+    total_error = {rule: sum(errors[rule]) + u * sum(v.abs() for v in split[rule]) for rule in PRODUCT_RULES}
+    second_order_error = 1.5 * eps(a.dtype) * second_order.abs()
+    e_change = change_error(a, b, a0, b0)
+    assert_close(total["shapley"], change, total_error["shapley"], e_change)
+    assert_close(total["input"] - change, second_order, total_error["input"] + e_change + u * (total["input"] - change).abs(), second_order_error)
+    assert_close(total["baseline"] - change, -second_order, total_error["baseline"] + e_change + u * (total["baseline"] - change).abs(), second_order_error)
 
 
 def test_shapley_product_broadcasts():
     a, b = randn(2, 1, 3, seed=30), randn(4, 3, seed=31)
-    phi_a, phi_b = shapley_product(a, b, torch.zeros(3, dtype=torch.float64), 1.0)
+    zero, one = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    phi_a, phi_b = shapley_product(a, b, zero, 1.0)
     assert phi_a.shape == phi_b.shape == (2, 4, 3)
-    torch.testing.assert_close(phi_a + phi_b, a * b, rtol=0, atol=TOL)
+    e_a, e_b = product_rule_error("shapley", a, b, zero, one)
+    assert_close(phi_a + phi_b, a * b, e_a + e_b + eps(a.dtype) / 2 * (phi_a + phi_b).abs(), eps(a.dtype) / 2 * (a * b).abs())
 
 
 # --- property: efficiency on random linear + product games ----------------------------------
@@ -293,5 +367,13 @@ def test_efficiency_on_random_linear_plus_product_games(data, n):
             value = value + c * X[..., j] * X[..., k]
         return value
 
+    def game_error(X):   # each term within γ_n of its size, then a sum of n + 1 + len(pairs) terms
+        magnitude = X.abs() @ weights.abs() + abs(scale) * X.abs().prod(-1)
+        for j, k, c in pairs:
+            magnitude = magnitude + abs(c) * (X[..., j] * X[..., k]).abs()
+        return gamma(2 * n + len(pairs) + 2, X.dtype) * magnitude
+
     phi = shapley_values(game, x, baseline)
-    assert torch.isclose(phi.sum(), game(x) - game(baseline), rtol=0, atol=1e-9)
+    change = game(x) - game(baseline)
+    assert_close(phi.sum(), change, sum_error(phi, -1, shapley_values_error(game, game_error, x, baseline)),
+                 game_error(x) + game_error(baseline) + eps(x.dtype) / 2 * change.abs())

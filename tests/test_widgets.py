@@ -2,6 +2,7 @@
 package's functions and the readout against the conservation it claims."""
 
 import asyncio
+import math
 
 import pytest
 import torch
@@ -11,10 +12,12 @@ from hypothesis import strategies as st
 import lstm_teach as lt
 from lstm_teach.lstm import GATE_ACTIVATIONS
 from lstm_teach.teach.widgets import CONSERVATION_TOL, GateExplorer, LinearExplorer, SequenceExplorer
+from tolerance import (
+    activation_error, affine_error, assert_close, dense_change_error, dense_deeplift_error, dense_lrp_error, eps,
+    gamma, gate_deeplift_error, gate_lrp_error, lstm_deeplift_error, shapley_values_error, sum_error,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-TOL = 1e-12
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +36,32 @@ def sequence():
 
 
 def _package_linear(w, b, x, x_b, activation="tanh"):
+    """Each rule from the package for these slider values, and its rounding bound."""
     weight, bias = torch.tensor([w], dtype=torch.float64), torch.tensor([b], dtype=torch.float64)
     x, x_b = torch.tensor(x, dtype=torch.float64), torch.tensor(x_b, dtype=torch.float64)
     act = lt.get_activation(activation).fn
-    return {
+    game = lambda v: act(v @ weight.T + bias)[..., 0]
+    game_error = lambda v: activation_error(activation, v @ weight.T + bias, affine_error(v, weight, bias), v.dtype)[..., 0]
+    values = {
         "LRP": lt.dense_lrp(x, weight, bias, activation)[0],
         "adjusted LRP": lt.dense_lrp(x, weight, bias, activation, adjusted=True)[0],
         "DeepLift": lt.dense_deeplift(x, weight, bias, x_b, activation)[0],
-        "Shapley": lt.shapley_values(lambda v: act(v @ weight.T + bias)[..., 0], x, x_b),
+        "Shapley": lt.shapley_values(game, x, x_b),
     }
+    errors = {
+        "LRP": dense_lrp_error(x, weight, bias, activation)[0],
+        "adjusted LRP": dense_lrp_error(x, weight, bias, activation, adjusted=True)[0],
+        "DeepLift": dense_deeplift_error(x, weight, bias, x_b, activation)[0],
+        "Shapley": shapley_values_error(game, game_error, x, x_b).expand(3),
+    }
+    return values, errors
+
+
+def _assert_rules(relevances, w, b, x, x_b, activation="tanh"):
+    expected, errors = _package_linear(w, b, x, x_b, activation)
+    for rule in LinearExplorer.RULES:
+        assert_close(relevances[rule], expected[rule], errors[rule], what=rule)
+    return expected, errors
 
 
 def _readout_line(explorer, label):
@@ -55,8 +75,9 @@ def _readout_line(explorer, label):
 def test_linear_defaults_are_seed_1_example(linear):
     linear.set(weights=(1, 2, 3), bias=0, inputs=(0.1, 0.2, 0.3), baseline=(0, 0, 0), activation="tanh")
     # seed eq. 7: R = tanh(1.4)/1.4 · w_i x_i = 0.063, 0.253, 0.569
-    torch.testing.assert_close(linear.relevances["LRP"], torch.tanh(torch.tensor(1.4, dtype=torch.float64)) / 1.4
-                               * torch.tensor([0.1, 0.4, 0.9], dtype=torch.float64), rtol=0, atol=TOL)
+    error = dense_lrp_error(torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64), torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.float64))[0]
+    assert_close(linear.relevances["LRP"], torch.tanh(torch.tensor(1.4, dtype=torch.float64)) / 1.4
+                 * torch.tensor([0.1, 0.4, 0.9], dtype=torch.float64), error)
     assert f"{linear.output:.4f}" == "0.8854"
     assert all(linear.conserved.values())
     assert linear.readout_text.count("conserved ✓") == 4
@@ -67,14 +88,13 @@ def test_linear_defaults_are_seed_1_example(linear):
 def test_linear_matches_package(linear, activation, bias):
     w, x, x_b = (0.5, -1.5, 2.0), (0.3, -0.2, 0.6), (0.1, 0.25, -0.4)
     linear.set(weights=w, bias=bias, inputs=x, baseline=x_b, activation=activation)
-    expected = _package_linear(w, bias, x, x_b, activation)
-    for rule in LinearExplorer.RULES:
-        torch.testing.assert_close(linear.relevances[rule], expected[rule], rtol=0, atol=TOL)
+    _assert_rules(linear.relevances, w, bias, x, x_b, activation)
     act = lt.get_activation(activation).fn
-    z = torch.tensor(w, dtype=torch.float64) @ torch.tensor(x, dtype=torch.float64) + bias
-    z_b = torch.tensor(w, dtype=torch.float64) @ torch.tensor(x_b, dtype=torch.float64) + bias
-    assert linear.output == pytest.approx(act(z).item(), abs=TOL)
-    assert linear.targets["DeepLift"] == pytest.approx((act(z) - act(z_b)).item(), abs=TOL)
+    weight, b = torch.tensor([w], dtype=torch.float64), torch.tensor([bias], dtype=torch.float64)
+    v, v_b = torch.tensor(x, dtype=torch.float64), torch.tensor(x_b, dtype=torch.float64)
+    z, z_b = (v @ weight.T + b)[0], (v_b @ weight.T + b)[0]
+    assert_close(linear.output, act(z), activation_error(activation, z, affine_error(v, weight, b)[0], z.dtype))
+    assert_close(linear.targets["DeepLift"], act(z) - act(z_b), dense_change_error(v, weight, b, v_b, activation)[0])
     # DeepLift and Shapley always sum to the change, adjusted LRP to act(z) (w·x ≠ 0 here)
     assert linear.conserved["DeepLift"] and linear.conserved["Shapley"] and linear.conserved["adjusted LRP"]
     # eq. 10 keeps the bias in the denominator: conserved exactly when b = 0
@@ -88,7 +108,8 @@ def test_linear_lrp_gap_in_readout(linear):
     linear.set(weights=(1, 2, 3), bias=0.5, inputs=(0.1, 0.2, 0.3), baseline=(0, 0, 0), activation="tanh")
     out = torch.tanh(torch.tensor(1.9, dtype=torch.float64)).item()
     lrp_sum = out * 1.4 / 1.9  # eq. 10: act(z) · w·x / (w·x + b)
-    assert linear.sums["LRP"] == pytest.approx(lrp_sum, abs=TOL)
+    _, errors = _package_linear((1, 2, 3), 0.5, (0.1, 0.2, 0.3), (0, 0, 0))
+    assert_close(linear.sums["LRP"], lrp_sum, sum_error(linear.relevances["LRP"], -1, errors["LRP"]))
     assert f"off by {lrp_sum - out:+.4f} ✗" in _readout_line(linear, "LRP (eq. 10)")
     assert "conserved ✓" in _readout_line(linear, "adj. LRP (11)")
 
@@ -100,16 +121,16 @@ def test_linear_observer_redraws_and_changes_readout():
     assert explorer.draw_count == before_draws + 1
     assert explorer.png != before_png and explorer.image.value == explorer.png
     assert explorer.readout_text != before_text
-    expected = _package_linear((1, 2, 3), 0.0, (0.1, 0.2, -0.6), (0, 0, 0))
-    torch.testing.assert_close(explorer.relevances["DeepLift"], expected["DeepLift"], rtol=0, atol=TOL)
+    _assert_rules(explorer.relevances, (1, 2, 3), 0.0, (0.1, 0.2, -0.6), (0, 0, 0))
     assert f"{explorer.z:+.4f}" in explorer.readout_text  # z = 0.1 + 0.4 − 1.8 = −1.3
     assert f"{explorer.z:+.4f}" == "-1.3000"
 
 
 def test_linear_baseline_equal_to_input_gives_zero_deeplift(linear):
     linear.set(weights=(1, 2, 3), bias=0.3, inputs=(0.1, 0.2, 0.3), baseline=(0.1, 0.2, 0.3), activation="tanh")
-    assert linear.relevances["DeepLift"].abs().max().item() == 0.0
-    assert linear.relevances["Shapley"].abs().max().item() <= TOL
+    assert linear.relevances["DeepLift"].abs().max().item() == 0.0     # x − x_b = 0 exactly
+    _, errors = _package_linear((1, 2, 3), 0.3, (0.1, 0.2, 0.3), (0.1, 0.2, 0.3))
+    assert_close(linear.relevances["Shapley"], torch.zeros(3, dtype=torch.float64), errors["Shapley"], 0.0)
     assert "Δ = act(z) − act(z_b) =  +0.0000" in linear.readout_text
 
 
@@ -122,9 +143,15 @@ slider_value = st.floats(-1, 1, allow_nan=False).map(lambda v: round(v, 2))
        activation=st.sampled_from(["tanh", "sigmoid", "identity"]))
 def test_linear_property(linear, w, b, x, x_b, activation):
     linear.set(weights=w, bias=b, inputs=x, baseline=x_b, activation=activation)
-    expected = _package_linear(w, b, x, x_b, activation)
-    for rule in LinearExplorer.RULES:
-        torch.testing.assert_close(linear.relevances[rule], expected[rule], rtol=0, atol=TOL)
+    _, errors = _assert_rules(linear.relevances, w, b, x, x_b, activation)
+    # DeepLift and Shapley sum to the change up to rounding, and that rounding stays below the
+    # widget's display threshold for every slider setting
+    for rule in ("DeepLift", "Shapley"):
+        bound = sum_error(linear.relevances[rule], -1, errors[rule]) + dense_change_error(
+            torch.tensor(x, dtype=torch.float64), torch.tensor([w], dtype=torch.float64),
+            torch.tensor([b], dtype=torch.float64), torch.tensor(x_b, dtype=torch.float64), activation)[0]
+        assert_close(linear.sums[rule], linear.targets[rule], bound, 0.0)
+        assert bound <= CONSERVATION_TOL
     assert linear.conserved["DeepLift"] and linear.conserved["Shapley"]
     for rule in LinearExplorer.RULES:
         gap = linear.sums[rule] - linear.targets[rule]
@@ -152,14 +179,23 @@ def test_gate_matches_package(gate, name):
     dl = lt.gate_deeplift(x, h, weights, name, x_b, h_b)
     lrp = lt.gate_lrp(x, h, weights, name)
     adj = lt.gate_lrp(x, h, weights, name, adjusted=True)
+    bounds = {"DeepLift": gate_deeplift_error(x, h, weights, name, x_b, h_b), "LRP": gate_lrp_error(x, h, weights, name),
+              "adjusted LRP": gate_lrp_error(x, h, weights, name, adjusted=True)}
     for rule, (r_x, r_h) in (("DeepLift", dl), ("LRP", lrp), ("adjusted LRP", adj)):
-        torch.testing.assert_close(gate.relevances[rule], torch.cat([r_x.reshape(1), r_h.reshape(1)]), rtol=0, atol=TOL)
+        bound = torch.cat([e.reshape(1) for e in bounds[rule]])
+        assert_close(gate.relevances[rule], torch.cat([r_x.reshape(1), r_h.reshape(1)]), bound)
     act = lt.get_activation(GATE_ACTIVATIONS[name]).fn
     z = 1.3 * 0.9 - 0.8 * -0.4 + 0.4 - 0.1            # both biases, this gate's own weights
     z_b = 1.3 * 0.2 - 0.8 * 0.3 + 0.4 - 0.1
-    assert gate.z == pytest.approx(z, abs=TOL) and gate.z_baseline == pytest.approx(z_b, abs=TOL)
+    terms = torch.tensor([[1.3 * 0.9, 0.8 * 0.4, 0.4, 0.1], [1.3 * 0.2, 0.8 * 0.3, 0.4, 0.1]], dtype=d)
+    e_z, e_z_b = (gamma(4, d) * terms.abs().sum(1)).tolist()     # four terms, any order
+    assert_close(gate.z, z, e_z)
+    assert_close(gate.z_baseline, z_b, e_z_b)
     change = (act(torch.tensor(z, dtype=d)) - act(torch.tensor(z_b, dtype=d))).item()
-    assert gate.change == pytest.approx(change, abs=TOL)
+    act_name = GATE_ACTIVATIONS[name]
+    e_change = (activation_error(act_name, torch.tensor(z, dtype=d), e_z, d)
+                + activation_error(act_name, torch.tensor(z_b, dtype=d), e_z_b, d)).item() + eps(d) / 2 * abs(change)
+    assert_close(gate.change, change, e_change)
     assert gate.conserved["DeepLift"] and gate.conserved["adjusted LRP"] and not gate.conserved["LRP"]
     assert "conserved ✓" in _readout_line(gate, "DeepLift")
     assert "off by" in _readout_line(gate, "LRP ")
@@ -185,7 +221,14 @@ def test_gate_observer_changes_split():
     explorer.h_baseline_slider.value = explorer.h_slider.value  # h at its baseline: all change from x_t
     r = explorer.relevances["DeepLift"]
     assert r[1].item() == 0.0 and not torch.equal(r, before)
-    assert r[0].item() == pytest.approx(explorer.change, abs=TOL)
+    d = torch.float64
+    x, h = torch.tensor([[explorer.x_slider.value]], dtype=d), torch.tensor([[explorer.h_slider.value]], dtype=d)
+    x_b, h_b = torch.tensor([[explorer.x_baseline_slider.value]], dtype=d), h.clone()
+    e_x, _ = gate_deeplift_error(x, h, explorer.weights, "o", x_b, h_b)
+    both, base = torch.cat([x, h], -1), torch.cat([x_b, h_b], -1)
+    weight = torch.cat([explorer.weights.W_io, explorer.weights.W_ho], 1)
+    e_change = dense_change_error(both, weight, (explorer.weights.b_io, explorer.weights.b_ho), base, "sigmoid")
+    assert_close(r[0].item(), explorer.change, e_x.reshape(()), e_change.reshape(()))
 
 
 # --- SequenceExplorer ---------------------------------------------------------------------------
@@ -206,11 +249,13 @@ def test_sequence_matches_lstm_deeplift(sequence, text, baseline, model_index):
     for rule in lt.PRODUCT_RULES:
         a, delta = lt.LSTMDeepLift(model, rule).attribute(sequence.inputs, sequence.baselines,
                                                           return_convergence_delta=True)
-        torch.testing.assert_close(sequence.attributions[rule], a[0], rtol=0, atol=TOL)
-        assert sequence.deltas[rule] == pytest.approx(delta.item(), abs=TOL)
+        bound = lstm_deeplift_error(model, sequence.inputs, sequence.baselines, None, rule)
+        assert_close(sequence.attributions[rule], a[0], bound.attributions[0])
+        assert_close(sequence.deltas[rule], delta.item(), bound.delta.item())
     with torch.no_grad():
         change = (model(sequence.inputs) - model(sequence.baselines)).item()
-    assert sequence.relevance.sum().item() == pytest.approx(change, abs=1e-10)  # shapley: complete
+    bound = lstm_deeplift_error(model, sequence.inputs, sequence.baselines, None, "shapley").delta.item()
+    assert_close(sequence.relevance.sum().item(), change, bound, 0.0)  # shapley: complete
     assert sequence.complete["shapley"]
     assert "complete ✓" in _readout_line(sequence, "▶ shapley")
 
@@ -220,11 +265,14 @@ def test_sequence_counter_relevance_counts_a(sequence):
         pytest.skip("lstm_teach.counter_lstm is not there")
     sequence.set(sequence="aabbab", baseline="000000", rule="shapley", model=list(sequence.models)[0])
     # the counter's 'b' weights are zero: all relevance sits on the 'a' steps, equally up to the
-    # counter's saturation error (a few e^(−20) per step)
+    # counter's saturation: step t's 'a' reaches c_T scaled by σ(s)^(T−t+1) ≥ 1 − (T + 1) e^{−s},
+    # and the readout's slope is at most 1, so two 'a' steps differ by at most (T + 1) e^{−s}
     a_steps = sequence.relevance[[0, 1, 4], 0]
     assert sequence.relevance[:, 1].abs().max().item() == 0.0
     assert sequence.relevance[[2, 3, 5], 0].abs().max().item() == 0.0
-    assert (a_steps - a_steps[0]).abs().max().item() <= 1e-6
+    model = sequence.models[sequence.model.value]
+    rounding = lstm_deeplift_error(model, sequence.inputs, sequence.baselines).attributions[0, [0, 1, 4], 0]
+    assert_close(a_steps, a_steps[0].expand(3), 7 * math.exp(-20.0) + rounding, rounding[0])
 
 
 def test_sequence_rule_switch_shows_gap(sequence):
@@ -273,9 +321,7 @@ def test_updates_coalesce_on_a_running_loop():
         return explorer.draw_count - draws
 
     assert asyncio.run(drag()) == 1                             # one update for the burst, with the last value
-    expected = _package_linear((1, 2, 3), 19 / 20, (0.1, 0.2, 0.3), (0, 0, 0))
-    for rule in LinearExplorer.RULES:
-        torch.testing.assert_close(explorer.relevances[rule], expected[rule], rtol=0, atol=TOL)
+    _assert_rules(explorer.relevances, (1, 2, 3), 19 / 20, (0.1, 0.2, 0.3), (0, 0, 0))
     assert f"z   = w·x + b   =  {1.4 + 19 / 20:+.4f}" in explorer.readout_text
     png = explorer.png
     explorer.update()                                           # same values: same picture

@@ -26,6 +26,8 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 
+from ..teach.extras import extra
+
 __all__ = [
     "NEGATIVE_CANDIDATES", "POSITIVE_CANDIDATES", "read_vader_lexicon", "sentiment_words",
 ]
@@ -49,14 +51,6 @@ NEGATIVE_CANDIDATES = (
 """Common negative adjectives of film reviews (candidates; the lexicon filters them)."""
 
 
-def _missing_extra() -> ImportError:
-    return ImportError(
-        "the text data of chapter 9 reads the VADER lexicon from the vaderSentiment package, which is "
-        "not installed: install the notebooks extra (pip install 'lstm_teach[notebooks]') or "
-        "pip install vaderSentiment==3.3.2"
-    )
-
-
 @lru_cache(maxsize=1)
 def read_vader_lexicon() -> dict[str, tuple[Fraction, Fraction]]:
     """The whole VADER lexicon: token → ``(mean valence, standard deviation)``, both as exact
@@ -66,10 +60,8 @@ def read_vader_lexicon() -> dict[str, tuple[Fraction, Fraction]]:
     """
     from importlib import resources
 
-    try:
+    with extra("notebooks", "the VADER lexicon of chapter 9"):
         text = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_text(encoding="utf-8")
-    except ModuleNotFoundError as error:
-        raise _missing_extra() from error
     lexicon = {}
     for line in text.splitlines():
         if line.strip():

@@ -28,12 +28,15 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from ..teach.extras import extra
+
 __all__ = ["SunspotWindows", "counting_strings", "load_sunspots", "sunspot_windows", "sliding_windows"]
 
 
 @lru_cache(maxsize=1)
 def _read_sunspots() -> tuple[np.ndarray, np.ndarray]:
-    from statsmodels.datasets import sunspots  # imported here: statsmodels is slow to import
+    with extra("notebooks", "the sunspot data"):
+        from statsmodels.datasets import sunspots  # imported here: statsmodels is slow to import
 
     frame = sunspots.load_pandas().data
     return frame["YEAR"].to_numpy().astype(int), frame["SUNACTIVITY"].to_numpy(dtype=float)

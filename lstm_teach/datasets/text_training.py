@@ -38,6 +38,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..models import LSTMModel
+from ..teach.extras import extra
 from .text import TAG_PAD, TAGS, SentimentData, TextSplit, sentiment_data, sentiment_vocabulary
 from .training import load_training_record, one_thread, save_model
 
@@ -199,7 +200,8 @@ def train_tagger(progress: bool = True, epochs: int | None = None):
 
 
 def _load(build, path, dtype) -> LSTMModel:
-    from safetensors.torch import load_file
+    with extra("notebooks", "loading the chapter-9 models"):
+        from safetensors.torch import load_file
 
     record = load_training_record(path)
     settings, tokens = record["hyperparameters"], record["vocabulary"]

@@ -33,6 +33,7 @@ import torch
 
 from .sunspots import sunspot_windows
 from ..models import LSTMClassifier
+from ..teach.extras import extra
 
 __all__ = [
     "SUNSPOT_HYPERPARAMETERS", "WEIGHTS_PATH", "load_sunspot_model", "load_training_record", "one_thread",
@@ -80,7 +81,8 @@ def train_regressor(x, y, hidden_size=8, epochs=300, lr=0.01, seed=0, x_val=None
     Runs on one thread (restored afterwards), so that the result does not depend on the
     machine's core count.
     """
-    from tqdm.auto import tqdm
+    with extra("notebooks", "train_regressor"):
+        from tqdm.auto import tqdm
 
     if x.dim() != 3 or y.dim() != 2 or x.shape[0] != y.shape[0]:
         raise ValueError(f"x must be (N, T, I) and y (N, O), got {tuple(x.shape)} and {tuple(y.shape)}")
@@ -133,24 +135,26 @@ def save_sunspot_model(model, history, hyperparameters, path=WEIGHTS_PATH) -> Pa
     return save_model(model, history, hyperparameters, path)
 
 
-def save_model(model, history, hyperparameters, path, **extra) -> Path:
+def save_model(model, history, hyperparameters, path, **metadata) -> Path:
     """Write the model's ``state_dict`` to a safetensors file, with the hyperparameters, the
-    loss history and any ``extra`` entries as JSON in its metadata."""
-    from safetensors.torch import save_file
+    loss history and any ``metadata`` entries as JSON in its metadata."""
+    with extra("notebooks", "save_model"):
+        from safetensors.torch import save_file
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {name: value.detach().contiguous() for name, value in model.state_dict().items()}
-    metadata = {"hyperparameters": json.dumps(hyperparameters), "history": json.dumps(history),
-                **{key: json.dumps(value) for key, value in extra.items()}}
-    save_file(tensors, str(path), metadata=metadata)
+    header = {"hyperparameters": json.dumps(hyperparameters), "history": json.dumps(history),
+              **{key: json.dumps(value) for key, value in metadata.items()}}
+    save_file(tensors, str(path), metadata=header)
     return path
 
 
 def load_training_record(path=WEIGHTS_PATH) -> dict:
     """The metadata saved beside the weights: ``{"hyperparameters": dict, "history": dict of lists}``
-    and any extra entries :func:`save_model` was given."""
-    from safetensors import safe_open
+    and any entries :func:`save_model` was given."""
+    with extra("notebooks", "load_training_record"):
+        from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as handle:
         metadata = handle.metadata()
@@ -160,7 +164,8 @@ def load_training_record(path=WEIGHTS_PATH) -> dict:
 def load_sunspot_model(path=WEIGHTS_PATH, dtype=torch.float32) -> LSTMClassifier:
     """The trained case-study model (eval mode), read from safetensors (no pickle); ``dtype``
     converts the saved float32 weights after loading (``torch.float64`` for exact checks)."""
-    from safetensors.torch import load_file
+    with extra("notebooks", "load_sunspot_model"):
+        from safetensors.torch import load_file
 
     settings = load_training_record(path)["hyperparameters"]
     model = LSTMClassifier(1, settings["hidden_size"], 1)

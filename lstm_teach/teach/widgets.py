@@ -50,11 +50,15 @@ import re
 import time
 from contextlib import contextmanager
 
-import ipywidgets as widgets
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from PIL import Image as PILImage
+
+from .extras import extra
+
+with extra("notebooks", "lstm_teach.teach.widgets"):
+    import ipywidgets as widgets
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image as PILImage
 
 from ..activations import get_activation, rescale_multiplier
 from ..deeplift import LSTMDeepLift
@@ -245,7 +249,8 @@ class _Explorer:
             self.png = _png_bytes(canvas)
             self.image.value = self.png
         else:
-            from IPython.core.pylabtools import print_figure  # what display(fig) sends under %matplotlib inline
+            with extra("notebooks", "lstm_teach.teach.widgets"):
+                from IPython.core.pylabtools import print_figure  # what display(fig) sends under %matplotlib inline
 
             for artist in self._animated:
                 artist.set_animated(False)
