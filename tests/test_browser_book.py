@@ -327,6 +327,27 @@ def test_chapter_page(book, serve, visit):
     v.check_clean()
 
 
+def test_text_chapter_heatmaps(book, serve, visit):
+    """Chapter 9's heatmaps are coloured words in the page itself (inline styles only), drawn offline:
+    tables of spans whose computed backgrounds run from red through white to blue."""
+    v = visit(serve(book))
+    v.open(_chapter_page("09"))
+    page = v.page
+    tables = page.locator("div.output.text_html table")
+    assert tables.count() >= 3, f"only {tables.count()} heatmap tables on the chapter-9 page"
+    spans = page.locator("div.output.text_html table span[title]")
+    assert spans.count() >= 100, f"only {spans.count()} coloured words on the chapter-9 page"
+    colours = spans.evaluate_all("spans => spans.map(s => getComputedStyle(s).backgroundColor)")
+    reds = [c for c in colours if re.fullmatch(r"rgb\(255, (\d+), \1\)", c) and c != "rgb(255, 255, 255)"]
+    blues = [c for c in colours if re.fullmatch(r"rgb\((\d+), \1, 255\)", c) and c != "rgb(255, 255, 255)"]
+    assert reds and blues, f"the heatmaps are not coloured: {sorted(set(colours))[:5]}"
+    first = tables.first
+    first.scroll_into_view_if_needed()
+    assert first.is_visible() and first.bounding_box()["width"] > 200
+    screenshot(page, "book-chapter09-heatmap.png")
+    v.check_clean()
+
+
 def _source_tags(source: Path) -> set[str]:
     """The \\tag{n} numbers in a page's source (a notebook's markdown cells, or a .md file)."""
     text = source.read_text(encoding="utf8")

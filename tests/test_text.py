@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lstm_teach import shapley_values
+from lstm_teach import LSTMDeepLift, LSTMLRP, TimeStepShapley, shapley_values
 from lstm_teach.datasets.lexicon import (
     NEGATIVE_CANDIDATES, POSITIVE_CANDIDATES, read_vader_lexicon, sentiment_words,
 )
@@ -462,3 +462,31 @@ def test_heatmap_figure_uses_the_same_colours():
     assert tuple(round(255 * c) for c in image[1, 1]) == (255, 0, 0)
     assert [t.get_text() for t in figure.axes[0].texts] == ["not", "bad", "not", "bad"]
     plt.close(figure)
+
+
+# --- chapter 9's two fair tests (issue 14, "done when") -------------------------------------------------
+
+def test_our_methods_beat_random_deletion_and_follow_the_truth(classifier, data):
+    """On 40 short test sentences (exact time-step Shapley values stay cheap): each of our methods' word
+    deletion order beats the random orders (AOPC) on most sentences, and its ground-truth correlation comes
+    with a bootstrap interval that holds the estimate and lies above zero, for both conventions of the truth."""
+    part = data.test.subset(torch.nonzero(data.test.lengths <= 8)[:40, 0])
+    ids, lengths = part.ids, part.lengths
+    relevances = {"DeepLift": LSTMDeepLift(classifier).attribute(ids, 0, lengths=lengths),
+                  "LRP": LSTMLRP(classifier).attribute(ids, lengths=lengths),
+                  "TimeStepShapley": TimeStepShapley(classifier).attribute(ids, 0, lengths=lengths)}
+    result = perturbation_test(classifier, ids, relevances, lengths=lengths, labels=part.labels, num_random=10, seed=0)
+    for name in relevances:
+        beating = (result.row_aopc[name] > result.row_aopc["random"]).double().mean().item()
+        print(f"{name}: AOPC {result.aopc[name]:.2f}, random {result.aopc['random']:.2f}, "
+              f"beating random on {beating:.0%} of the sentences")
+        assert result.margin(name) > 0 and beating > 0.8
+    assert result.ranking()[-1] == "random"
+    for convention in CONVENTIONS:
+        truth = part.contributions(convention)
+        for name, relevance in relevances.items():
+            report = ground_truth_correlation(relevance, truth, lengths, num_bootstrap=200, seed=0)
+            print(f"truth {convention!r}, {name}: {report}")
+            assert report.mean_ci[0] < report.mean < report.mean_ci[1] and report.mean_ci[0] > 0
+            assert report.pooled_ci[0] < report.pooled < report.pooled_ci[1]
+            assert report.level == 0.95 and "95% bootstrap intervals" in str(report)
