@@ -62,6 +62,8 @@ class Batch:
         batch = self.x.shape[0]
         if not bool((self.x_ref == self.x_ref[:1]).all()):
             return self.x_ref, torch.arange(batch, device=self.x.device)
+        if bool((self.lengths == self.lengths[0]).all()):
+            return self.x_ref[:1], torch.zeros_like(self.lengths)
         distinct, index = torch.unique(self.lengths, return_inverse=True)
         first = torch.full_like(distinct, batch).scatter_reduce_(0, index, torch.arange(batch, device=index.device), "amin")
         return self.x_ref[first], index

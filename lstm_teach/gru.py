@@ -241,6 +241,29 @@ class GRUCell:
                         edges.coef_h.view(shape).unbind(0), edges.direct.unbind(0)))
 
     @staticmethod
+    def state_size(hidden: int) -> int:
+        """What a step hands back to the one before: ``m_h``, H numbers per row."""
+        return hidden
+
+    @staticmethod
+    def jacobians(edges: GRUEdges, weights: GRUWeights) -> torch.Tensor:
+        """Each step's map of ``m_{h_t}`` to ``m_{h_{t-1}}``, (T, B, H, H):
+        ``Σ_{g ∈ r, z, n} diag(coef_h,g) W_hg + diag(direct)``."""
+        steps, batch, three_h = edges.coef_h.shape
+        hidden = three_h // 3
+        coef, w = edges.coef_h.view(steps, batch, 3, hidden), weights.weight_hh.view(3, hidden, hidden)
+        jac = coef[:, :, 0].unsqueeze(-1) * w[0]
+        for g in (1, 2):
+            jac.addcmul_(coef[:, :, g].unsqueeze(-1), w[g])
+        jac.diagonal(dim1=-2, dim2=-1).add_(edges.direct)
+        return jac
+
+    @staticmethod
+    def from_states(edges: GRUEdges, states: torch.Tensor) -> None:
+        """``m_zx`` of every step, written into ``edges.coef_x``, from the ``m_{h_t}`` (T, B, H) of every step."""
+        edges.coef_x.view(*states.shape[:2], 3, states.shape[-1]).mul_(states.unsqueeze(-2))
+
+    @staticmethod
     def back_step(views, m_h: torch.Tensor, carry):
         """From ``m_{h_t}`` (B, H): ``m_zx`` (written into ``coef_x[t]``), ``m_zh`` (written into
         ``coef_h[t]``), the direct share of ``h_{t-1}``, and no carry."""

@@ -278,8 +278,8 @@ class LSTMCell:
         ig = i * g
         c = torch.empty_like(ig)
         c_prev = c_before = state[1]
-        for t in range(u.shape[0]):
-            c_prev = remember(f[t], c_prev, ig[t], out=c[t])
+        for f_t, ig_t, c_t in zip(f.unbind(0), ig.unbind(0), c.unbind(0)):
+            c_prev = remember(f_t, c_prev, ig_t, out=c_t)
         return LSTMTrace(z, i, f, g, o, c, None, h_prev[0], c_before, time_dim=0), (None, c_prev)
 
     # -------------------------------------------------------------- local rules, then the backward step
@@ -331,6 +331,44 @@ class LSTMCell:
         blocks = edges.coef.view(steps, batch, 4, four_h // 4)
         return list(zip(edges.coef.unbind(0), blocks[:, :, :3].unbind(0), blocks[:, :, 3].unbind(0),
                         edges.h_to_c.unbind(0), edges.c_to_cprev.unbind(0)))
+
+    @staticmethod
+    def state_size(hidden: int) -> int:
+        """What a step hands back to the one before: ``[m_h, m_c]``, 2H numbers per row."""
+        return 2 * hidden
+
+    @staticmethod
+    def jacobians(edges: LSTMEdges, weights: LSTMWeights) -> torch.Tensor:
+        """Each step's map of ``v_t = [m_{h_t}, m_{c_t} from step t + 1]`` to ``v_{t-1}``, (T, B, 2H, 2H): with
+        ``A = Σ_{g ∈ i, f, g} diag(coef_g) W_hg`` and ``C = diag(coef_o) W_ho``,
+
+            m_{h_{t-1}} = m_h (diag(h_to_c) A + C) + carry A,   carry_{t-1} = (carry + m_h h_to_c) c_to_cprev.
+        """
+        steps, batch, four_h = edges.coef.shape
+        hidden = four_h // 4
+        coef = edges.coef.view(steps, batch, 4, hidden)
+        w = weights.weight_hh.view(4, hidden, hidden)
+        a = coef[:, :, 0].unsqueeze(-1) * w[0]
+        for g in (1, 2):
+            a.addcmul_(coef[:, :, g].unsqueeze(-1), w[g])
+        c = coef[:, :, 3].unsqueeze(-1) * w[3]
+        jac = edges.coef.new_zeros(steps, batch, 2 * hidden, 2 * hidden)
+        torch.addcmul(c, edges.h_to_c.unsqueeze(-1), a, out=jac[..., :hidden, :hidden])
+        jac[..., hidden:, :hidden] = a
+        jac[..., :hidden, hidden:].diagonal(dim1=-2, dim2=-1).copy_(edges.h_to_c * edges.c_to_cprev)
+        jac[..., hidden:, hidden:].diagonal(dim1=-2, dim2=-1).copy_(edges.c_to_cprev)
+        return jac
+
+    @staticmethod
+    def from_states(edges: LSTMEdges, states: torch.Tensor) -> None:
+        """``m_z`` of every step, written into ``edges.coef``, from the states ``v_t`` (T, B, 2H) that reached
+        each step (:meth:`jacobians`): the same products as :meth:`back_step`, for all steps at once."""
+        hidden = states.shape[-1] // 2
+        m_h, carry = states[..., :hidden], states[..., hidden:]
+        m_c = torch.addcmul(carry, m_h, edges.h_to_c)
+        blocks = edges.coef.view(*edges.coef.shape[:2], 4, hidden)
+        blocks[:, :, :3].mul_(m_c.unsqueeze(-2))
+        blocks[:, :, 3].mul_(m_h)
 
     @staticmethod
     def back_step(views, m_h: torch.Tensor, m_c_next: torch.Tensor | None):

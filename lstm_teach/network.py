@@ -95,7 +95,7 @@ def multipliers(net: Network, x, references, lengths, target_step, target, rules
         x_ref, ref_index = references
         ref_lengths = lengths.new_empty(x_ref.shape[0]).scatter_(0, ref_index, lengths)
         rows, row_lengths, layout = torch.cat([x, x_ref]), torch.cat([lengths, ref_lengths]), Rows(batch, ref_index)
-    order = reversal(row_lengths, steps)
+    order = reversal(row_lengths, steps) if any(len(layer) > 1 for layer in net.layers) else None
     u = rows.transpose(0, 1)
     traces = []
     for layer in net.layers:
@@ -133,10 +133,10 @@ def multipliers(net: Network, x, references, lengths, target_step, target, rules
         m[at, inputs] = m_features[:, d * hidden:(d + 1) * hidden]
         m_out.append(m)
         flags = [False] * steps
-        for t in at.unique().tolist():
+        for t in set(at.tolist()):
             flags[t] = True
         active.append(flags)
-    order_x = order[:, :batch]
+    order_x = None if order is None else order[:, :batch]
     for layer, layer_edges in zip(reversed(net.layers), reversed(traces)):
         m_u = None
         for d, (weights, edges) in enumerate(zip(layer, layer_edges)):

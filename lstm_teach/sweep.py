@@ -23,12 +23,19 @@ import torch
 
 __all__ = ["Rows", "trace_layer", "sweep"]
 
-_BLOCK = 1 << 18
-"""Elements per block of the forward's temporaries: big enough to amortise Python, small enough for cache."""
+_BLOCK = {True: 1 << 17, False: 1 << 20}
+"""Elements per block of the forward's temporaries (N · 4H · steps), for the fused path and for the step-by-step
+one: big enough to amortise Python's cost per operation, small enough for the cache (measured side by side)."""
 
 _FUSED_BELOW = 1 << 22
 """Rows × recurrent weights under which a step is too small to pay for a dozen Python-level operations:
 there the forward takes ``h_t`` from PyTorch's fused kernel and recomputes the rest all steps at once."""
+
+_JACOBIAN_BELOW = 1 << 16
+"""B · S² under which the backward sweep goes by per-step Jacobians (one operation per step)."""
+
+_JACOBIAN_MEMORY = 1 << 24
+"""The most numbers (T · B · S²) those Jacobians may take (64 MiB in float32)."""
 
 
 class Rows:
@@ -63,7 +70,7 @@ def trace_layer(cell, weights, u: torch.Tensor, rules, rows: Rows):
     h = cell.hidden_states(u, weights) if fused else u.new_empty(steps, count, hidden)
     h_prev = torch.cat([h.new_zeros(1, count, hidden), h[:-1]]) if fused else None
     edges = cell.new_edges(steps, rows.batch, hidden, u)
-    block = max(1, min(steps, _BLOCK // (count * weights.weight_hh.shape[0])))
+    block = max(1, min(steps, _BLOCK[fused] // (count * weights.weight_hh.shape[0])))
     state = cell.zero_state(u.new_zeros(count, hidden))
     carried = None
     for start in range(0, steps, block):
@@ -82,8 +89,16 @@ def sweep(cell, edges, weights, m_out: torch.Tensor, active: list[bool]) -> torc
     ``m_out`` (T, B, H): what reaches ``h_t`` from above, in processing order; ``active[t]`` is False
     where ``m_out[t]`` is known to be zero (then it is not added). ``edges`` come from
     :func:`trace_layer` and are consumed: their first field is overwritten with ``m_zx``.
+
+    Where a step is small (B · S² < 2^16 numbers, S the size of what a step hands back), Python's cost per
+    operation dominates, and :func:`_sweep_by_jacobians` runs the same recursion with one operation per
+    step (tested equal).
     """
     last = max((t for t, a in enumerate(active) if a), default=-1)
+    steps, batch = m_out.shape[:2]
+    size = cell.state_size(weights.hidden_size)
+    if batch * size * size < _JACOBIAN_BELOW and steps * batch * size * size < _JACOBIAN_MEMORY:
+        return _sweep_by_jacobians(cell, edges, weights, m_out, active, last)
     m_zx = edges[0]
     m_zx[last + 1:].zero_()                              # steps that reach nothing above
     views, m_out_t = cell.step_views(edges), m_out.unbind(0)
@@ -95,3 +110,20 @@ def sweep(cell, edges, weights, m_out: torch.Tensor, active: list[bool]) -> torc
         m_zh, m_direct, carry = cell.back_step(views[t], m_h, carry)
         m_h = torch.mm(m_zh, w_hh) if m_direct is None else torch.addmm(m_direct, m_zh, w_hh)
     return m_zx @ weights.weight_ih
+
+
+def _sweep_by_jacobians(cell, edges, weights, m_out, active, last):
+    """:func:`sweep` for small steps: each step's map of what it hands back, ``v_t ↦ v_{t-1}``
+    (``cell.jacobians``), built for all steps at once; then one matrix product per step; then every
+    step's ``m_zx`` at once (``cell.from_states``)."""
+    jac = cell.jacobians(edges, weights)                                  # (T, B, S, S)
+    hidden = weights.hidden_size
+    states = m_out.new_zeros(jac.shape[:3]).unsqueeze(2)                  # (T, B, 1, S)
+    state_t, jac_t = states.unbind(0), jac.unbind(0)
+    for t in range(last, -1, -1):
+        if active[t]:
+            state_t[t][:, 0, :hidden] += m_out[t]
+        if t > 0:
+            torch.bmm(state_t[t], jac_t[t], out=state_t[t - 1])
+    cell.from_states(edges, states.squeeze(2))
+    return edges[0] @ weights.weight_ih

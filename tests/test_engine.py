@@ -26,17 +26,21 @@ EXPLAIN = {
     Member(hidden=6, scale=3.0),
 ], ids=str)
 @pytest.mark.parametrize("dtype", [F64, F32], ids=["float64", "float32"])
-def test_the_fused_and_the_step_by_step_forward_give_the_same_attributions(member, name, dtype, monkeypatch):
-    """The fast path (h_t from PyTorch's fused kernel, the rest recomputed) against the reference (the
-    equations step by step), at several block sizes."""
+def test_the_fast_paths_and_the_step_by_step_reference_give_the_same_attributions(member, name, dtype, monkeypatch):
+    """The fast paths (h_t from PyTorch's fused kernel, the rest recomputed; the backward sweep by per-step
+    Jacobians) against the reference (the equations step by step; the sweep step by step), at several block
+    sizes."""
     model = build(member, dtype)
     x, ref = inputs_for(model, 3, 9, std=2.0)
     lengths = ragged_lengths(3, 9)
     target = targets_for(model, lengths)
     results = []
-    for fused_below, block in ((0, 1 << 16), (1 << 62, 1 << 16), (0, 1), (1 << 62, 7 * 64)):
+    for fused_below, block, jacobian_below in ((0, 1 << 16, 0), (1 << 62, 1 << 16, 0), (0, 1, 1 << 62),
+                                               (1 << 62, 7 * 64, 1 << 62)):
+        block = {True: block, False: block}
         monkeypatch.setattr(sweep_module, "_FUSED_BELOW", fused_below)
         monkeypatch.setattr(sweep_module, "_BLOCK", block)
+        monkeypatch.setattr(sweep_module, "_JACOBIAN_BELOW", jacobian_below)
         results.append(EXPLAIN[name](model, x, ref, target, lengths))
     scale = sum(r.abs().sum() for r in results) + 1.0
     for other in results[1:]:
