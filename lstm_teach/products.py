@@ -33,7 +33,7 @@ def product_coefficient(rule: str, other: torch.Tensor, other_baseline: torch.Te
     ``other`` and ``other_baseline``: the partner factor at the input and at the baseline
     (any broadcastable shapes).
     """
-    if rule not in PRODUCT_RULE_OBJECTS:
+    if not isinstance(rule, str) or rule not in PRODUCT_RULE_OBJECTS:
         raise ValueError(f"product_rule must be one of {PRODUCT_RULES}, got {rule!r}")
     return PRODUCT_RULE_OBJECTS[rule].coefficient(other, other_baseline)
 
@@ -44,5 +44,5 @@ def shapley_product(a, b, a_baseline, b_baseline) -> tuple[torch.Tensor, torch.T
     ``phi_a = ½[(ab - a0 b) + (a b0 - a0 b0)] = ½(b + b0)(a - a0)`` and symmetrically for ``b``;
     elementwise, all four tensors broadcast together. ``phi_a + phi_b = ab - a0 b0`` exactly.
     """
-    k_a, k_b = PRODUCT_RULE_OBJECTS["shapley"](a, a_baseline, b, b_baseline)
-    return k_a * (a - a_baseline), k_b * (b - b_baseline)
+    return (product_coefficient("shapley", b, b_baseline) * (a - a_baseline),
+            product_coefficient("shapley", a, a_baseline) * (b - b_baseline))

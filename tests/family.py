@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 import lstm_teach as lt
+from tolerance import assert_close, recurrent_error
 
 F64, F32 = torch.float64, torch.float32
 
@@ -244,34 +245,16 @@ def random_members(count: int, seed: int = 0, **fixed) -> list[Member]:
 
 # ----------------------------------------------------------------------------- tolerances
 
-def rounding_bound(model, steps: int, *magnitudes: torch.Tensor) -> torch.Tensor:
-    """How far two computations of the same quantity through ``model`` may differ by rounding alone.
-
-    Each number is a sum of products along paths through at most ``steps · layers`` cells, each path
-    passing a few dozen floating-point operations; each operation adds a relative error of at most
-    ``eps`` (the dtype's unit roundoff, ``finfo.eps``). Summing ``n`` terms of magnitudes ``|t_k|`` in a
-    different order changes the result by at most ``n · eps · Σ|t_k|`` (Higham, the γ_n bound). So the
-    bound is ``c · eps · ops · Σ magnitudes`` with ``ops = steps · layers · directions · (G·H + I + 8)``,
-    the length of the longest chain of accumulations, ``c = 8`` for the few rounding steps per operation,
-    and ``magnitudes`` the sizes of the terms that cancel in the result (e.g. ``Σ|attributions|``,
-    ``|f(x)|``, ``|f(x_b)|``), each (B,) or a scalar. The rescale multiplier loses at most ``eps``
-    absolutely where it switches to the midpoint derivative (``|Δz| < sqrt(eps)``: the neglected term is
-    of order ``Δz²``), which the same bound covers.
-    """
-    rnn = model.recurrent
-    gates = rnn.weight_hh_l0.shape[0]
-    directions = 2 if rnn.bidirectional else 1
-    ops = steps * rnn.num_layers * directions * (gates + rnn.input_size + 8)
-    eps = torch.finfo(rnn.weight_ih_l0.dtype).eps
-    return 8 * eps * ops * sum(m.double() if isinstance(m, torch.Tensor) else float(m) for m in magnitudes)
+def rounding_bound(model, steps: int, *magnitudes) -> torch.Tensor:
+    """How far two computations of the same quantity through ``model`` may differ by rounding alone:
+    ``E_ours + E_reference`` with ``E`` from :func:`tolerance.recurrent_error`."""
+    return 2 * recurrent_error(model, steps, *magnitudes)
 
 
 def assert_within(ours: torch.Tensor, reference: torch.Tensor, bound) -> None:
-    """``|ours − reference| ≤ bound`` elementwise (``bound`` broadcasts over the trailing dimensions)."""
-    assert ours.shape == reference.shape, (tuple(ours.shape), tuple(reference.shape))
-    diff = (ours.double() - reference.double()).abs()
+    """``|ours − reference| ≤ bound``, a per-row bound (B,) or a scalar broadcast over the other dimensions
+    (:func:`tolerance.assert_close` with an exact split of the bound between the two sides)."""
     bound = torch.as_tensor(bound, dtype=torch.float64)
-    while bound.dim() < diff.dim():
+    while 0 < bound.dim() < ours.dim():
         bound = bound.unsqueeze(-1)
-    worst = (diff - bound).max()
-    assert worst <= 0, f"max |difference| {diff.max():.3e} exceeds its bound (largest excess {worst:.3e})"
+    assert_close(ours, reference, bound.expand(ours.shape) if bound.dim() else bound, 0.0)

@@ -39,7 +39,8 @@ form ``c · eps · (condition factor)``, with the factor computed from the input
   changes ``m`` by at most ``A2 e_z``. The contributions multiply by ``|W||Δx|``
   (:func:`rescale_error`, :func:`dense_deeplift_error`). Where
   ``|z − z_b|`` is small an implementation may switch to a derivative ``act'(ξ)`` at some ``ξ``
-  between ``z_b`` and ``z`` (ours below ``sqrt(eps)``, captum below 1e-10, shap below 1e-6); that
+  between ``z_b`` and ``z`` (captum below 1e-10, shap below 1e-6; ours never needs to: it uses
+  the tanh identity, accurate to a few eps at every distance, see ``lstm_teach.activations``); that
   differs from the secant by at most ``A2 |z − z_b|``. Between the two implementations' switches
   either branch may be taken, and the larger bound applies (``switch``).
 * **Compositions** (:func:`lstm_forward_error`, :func:`lstm_deeplift_error`, :func:`lstm_lrp_error`,
@@ -90,7 +91,9 @@ A2 = {"tanh": 4 / (3 * math.sqrt(3)), "sigmoid": 1 / (6 * math.sqrt(3)), "identi
 
 SWITCH = {"captum": 1e-10, "shap": 1e-6}
 """|z − z_b| below which captum's DeepLift and shap's DeepExplainer use the gradient at the input
-instead of the secant, read from captum 0.9.0 and shap 0.51.0 (ours: ``sqrt(eps)``)."""
+instead of the secant, read from captum 0.9.0 and shap 0.51.0. Ours needs no switch (the tanh identity of
+``lstm_teach.activations`` is accurate to a few eps at every distance); the bounds below treat it as the plain
+quotient that switches to a derivative at ``sqrt(eps)``, whose error bound is the larger one."""
 
 _ACT = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "identity": lambda z: z}
 
@@ -213,8 +216,9 @@ def rescale_error(name, z, z_b, z_error, z_b_error, dtype, switch=None):
     ``|act| / |z − z_b|`` of a quotient of two differences.
 
     A derivative ``act'(ξ)`` at any ``ξ`` between the endpoints differs from the secant by at most
-    ``A2 |Δz|``; with its evaluation: ``A2 (|Δz| + e_z + e_zb) + 2 ACT_ULPS eps``. Ours switches
-    from the derivative to the secant at ``|Δz| = sqrt(eps)``; ``switch`` is where the reference does
+    ``A2 |Δz|``; with its evaluation: ``A2 (|Δz| + e_z + e_zb) + 2 ACT_ULPS eps``. Ours is bounded as
+    if it switched from the derivative to the secant at ``|Δz| = sqrt(eps)`` (its actual error, a few eps
+    at every distance, is below both); ``switch`` is where the reference does
     (``SWITCH``; default: ours). Below both switches the derivative bound applies, above both the
     secant bound, in between the larger of the two.
 
@@ -661,3 +665,29 @@ def time_step_shapley_error(model, x, baseline=None, target=None):
     rows = _target_rows(target, batch).repeat_interleave(2 ** steps)
     score, error = lstm_score_error(model, played.flatten(0, 1), rows)
     return shapley_error(error.view(batch, -1), score.view(batch, -1), x.dtype)
+
+
+# --- whole recurrent models ------------------------------------------------------------------------
+
+
+def recurrent_error(model, steps: int, *magnitudes) -> torch.Tensor:
+    """``E`` of any quantity computed through a whole :class:`~lstm_teach.models.RecurrentModel` (any number of
+    layers and directions, an MLP head, LSTM or GRU), where the running bounds above would need a separate
+    derivation for every member of the family: a coarser bound that holds for all of them.
+
+    Every number the engine computes is a sum of products along paths through at most ``steps · layers ·
+    directions`` cells; along a path each cell contributes a matrix product of ``G·H + I`` terms and a few
+    dozen elementwise operations (the gates, the cell state, the rescale multipliers from the tanh identity,
+    accurate to a few ulps: tests/test_engine.py). By the γ_n bound each operation adds a relative error of
+    at most ``u``, so a quantity whose terms have magnitudes ``Σ|t_k|`` is off by at most
+    ``γ_ops Σ|t_k| ≤ 4 · eps · ops · Σ|t_k|`` with ``ops = steps · layers · directions · (G·H + I + 8)``, the
+    length of the longest chain of accumulations (the factor 4 for the few roundings per operation).
+    ``magnitudes``: the sizes of the terms that cancel in the result (e.g. ``Σ|attributions|``, ``|f(x)|``,
+    ``|f(x_b)|``), each (B,) or a scalar.
+    """
+    rnn = model.recurrent
+    gates = rnn.weight_hh_l0.shape[0]
+    directions = 2 if rnn.bidirectional else 1
+    ops = steps * rnn.num_layers * directions * (gates + rnn.input_size + 8)
+    return 4 * eps(rnn.weight_ih_l0.dtype) * ops * sum(
+        m.double() if isinstance(m, torch.Tensor) else float(m) for m in magnitudes)
