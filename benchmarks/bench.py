@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 INPUTS = 16                          # features per time step
 GAP_ROWS = 4                         # rows on which the float64 completeness gaps are computed
 SIZES = [(b, t, h) for b in (1, 64) for t in (20, 200) for h in (32, 256)] + [(16, 200, 128)]
-FAMILY_SIZES = [("LSTM", 16, 100, 64), ("LSTM", 64, 50, 128), ("GRU", 16, 100, 64), ("GRU", 64, 50, 128),
+FAMILY_SIZES = [("LSTM", 16, 100, 64), ("LSTM", 32, 50, 128), ("GRU", 16, 100, 64), ("GRU", 32, 50, 128),
                 ("LSTM", 1, 50, 64)]
 
 # ------------------------------------------------------------------------------ timing

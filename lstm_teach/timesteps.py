@@ -18,16 +18,14 @@ from both ends, so there the model's own forward runs on all ``2^n`` sequences, 
 players, of a player's marginal contribution ``v(S ∪ {t}) − v(S)`` when it joins the players before it.
 Each sampled ordering (a permutation π, written as the rank ``r_t`` of every step) gives the ``n + 1``
 coalitions ``S_k = {t : r_t < k}`` and a contribution for every step; their sum telescopes to
-``v(S_n) − v(S_0) = f(x) − f(baseline)``, so **every estimate is exactly efficient**. Two variance
-reductions, both keeping the estimate unbiased (a rotated or reversed uniform permutation is uniform):
-
-* *antithetic pairs*: every ordering comes with its reverse (a step that joins early once joins late once);
-* *stratification by position*: the pairs of one random base ordering are its rotations ``r_t + k mod n``
-  (offsets spread evenly), so that every step takes every position equally often within a base
-  (Maleki et al., 2013; Castro et al., 2017).
-
-The standard error treats the pairs as independent, which over-estimates it under stratification (a
-conservative error bar). The ``n + 1`` sequences of an ordering are evaluated together, and in a
+``v(S_n) − v(S_0) = f(x) − f(baseline)``, so **every estimate is exactly efficient**. The orderings come
+in *antithetic pairs*: each uniformly drawn ordering with its reverse, so that a step that joins early
+once joins late once (the estimate stays unbiased: the reverse of a uniform ordering is uniform). On a
+T = 50 model this cuts the error at a given number of orderings about fourfold against independent
+orderings. (Rotating one drawn ordering to put every step at every position — stratifying by position —
+was tried and measured worse: the rotations keep the players' cyclic order, so they are far from
+independent.) The standard error is that of the mean over the independent pairs.
+The ``n + 1`` sequences of an ordering are evaluated together, and in a
 one-directional model they share states: after ``t`` steps, the sequences of one ordering fall into
 ``t + 1`` groups that have read the same steps so far; each step splits one group in two, so an ordering
 costs ``(n + 1)(n + 2) / 2`` cell updates per layer instead of ``n (n + 1)``.
@@ -153,15 +151,9 @@ class TimeStepShapley(Explainer):
 
 
 def antithetic_orderings(n: int, count: int, generator: torch.Generator) -> torch.Tensor:
-    """``count`` orderings of ``n`` players as ranks (count, n): rotations of random base orderings, each
-    followed by its reverse (rows 2j and 2j + 1 form a pair). A base gives up to ``n`` pairs, its rotation
-    offsets spread evenly over ``0 … n − 1``."""
-    pairs, out = count // 2, []
-    while len(out) < pairs:
-        base = torch.randperm(n, generator=generator)
-        take = min(n, pairs - len(out))
-        out.extend((base + k * n // take) % n for k in range(take))
-    ranks = torch.stack(out)
+    """``count`` orderings of ``n`` players as ranks (count, n): ``count / 2`` independent uniform orderings,
+    each followed by its reverse (rows 2j and 2j + 1 form a pair)."""
+    ranks = torch.stack([torch.randperm(n, generator=generator) for _ in range(count // 2)])
     return torch.stack([ranks, n - 1 - ranks], dim=1).flatten(0, 1)
 
 

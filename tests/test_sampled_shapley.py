@@ -58,13 +58,12 @@ def test_shared_states_give_the_scores_of_the_models_own_forward(member):
     assert_within(shared, direct, rounding_bound(model, 7, direct.abs().max()))
 
 
-def test_orderings_are_antithetic_pairs_of_rotations_that_stratify_positions():
+def test_orderings_are_independent_antithetic_pairs():
     ranks = antithetic_orderings(5, 20, torch.Generator().manual_seed(0))
     assert ranks.shape == (20, 5)
     assert (ranks.sort(1).values == torch.arange(5)).all()                        # every row an ordering
     assert torch.equal(ranks[1::2], 4 - ranks[0::2])                              # each with its reverse
-    first_base = ranks[0:10:2]                                                     # 5 rotations of one base
-    assert (first_base.sort(0).values == torch.arange(5).unsqueeze(1)).all()       # every step at every rank once
+    assert len({tuple(r) for r in ranks[0::2].tolist()}) > 5                      # drawn, not rotated
 
 
 def test_sampling_is_reproducible_with_a_seed_and_works_beyond_twenty_steps():
